@@ -1,0 +1,29 @@
+namespace Polling.Os;
+
+/// <summary>
+/// The kernel's readiness bits. epoll and poll(2) share these values on Linux, so every backend
+/// reports events in this one format and <see cref="Event"/> decodes it.
+/// </summary>
+internal static class EpollFlags
+{
+    public const uint In = 0x001;
+    public const uint Pri = 0x002;
+    public const uint Out = 0x004;
+    public const uint Err = 0x008;
+    public const uint Hup = 0x010;
+    public const uint RdHup = 0x2000;
+    public const uint Oneshot = 1u << 30;
+    public const uint EdgeTriggered = 1u << 31;
+
+    /// <summary>The epoll request bits for an interest and trigger (mio's mapping).</summary>
+    public static uint For(Interest interest, Trigger trigger)
+    {
+        uint bits = 0;
+        if ((interest & Interest.Readable) != 0) bits |= In | RdHup;
+        if ((interest & Interest.Writable) != 0) bits |= Out;
+        if ((interest & Interest.Priority) != 0) bits |= Pri;
+        if ((trigger & Trigger.Edge) != 0) bits |= EdgeTriggered;
+        if ((trigger & Trigger.Oneshot) != 0) bits |= Oneshot;
+        return bits;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Polling.Os;
+
+/// <summary>
+/// The seam between the public event loop and one kernel readiness mechanism (epoll today).
+/// Registration methods are called from any thread and return 0 or an errno, so that
+/// <see cref="Registry"/> can turn the errno into the exception the contract names.
+/// </summary>
+internal interface ISelector : IDisposable
+{
+    int Register(int fd, Token token, Interest interest, Trigger trigger);
+
+    int Reregister(int fd, Token token, Interest interest, Trigger trigger);
+
+    int Deregister(int fd);
+
+    /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> (-1 forever, 0 not at all) and fills
+    /// <paramref name="events"/>; an interrupted wait returns 0. Throws <see cref="IOException"/> otherwise.</summary>
+    int Select(Events events, int timeoutMilliseconds);
+
+    /// <summary>
+    /// An I/O call on <paramref name="fd"/> returned would-block for <paramref name="interest"/>. Backends
+    /// that emulate edge triggering rearm the interest here; epoll ignores it.
+    /// </summary>
+    void Rearm(int fd, Interest interest);
+
+    /// <summary>Makes a <see cref="Select"/> blocked on another thread return soon; used by <c>Poll.Dispose</c>.</summary>
+    void Interrupt();
+}

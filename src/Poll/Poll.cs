@@ -1,0 +1,152 @@
+using Polling.Os;
+
+namespace Polling;
+
+/// <summary>
+/// The event loop's heart: owns the kernel's readiness queue (epoll), hands out the
+/// <see cref="Registry"/> for registering sources, and blocks in <see cref="Wait"/> until some of them
+/// are ready. Events come back in a reusable <see cref="Events"/> batch that the caller iterates and
+/// switches over — no callbacks, no hidden threads, no allocation per wait.
+/// </summary>
+/// <remarks>
+/// <para><b>Thread safety:</b> one thread at a time calls <see cref="Wait"/> (a second concurrent
+/// caller gets <see cref="InvalidOperationException"/>; use one Poll per loop thread). The
+/// <see cref="Registry"/> and <see cref="Waker.Wake"/> may be used from any thread meanwhile.
+/// <see cref="Dispose"/> may be called from any thread: a <see cref="Wait"/> blocked on another thread
+/// then returns by throwing <see cref="ObjectDisposedException"/>.</para>
+/// <para>Disposing a Poll closes its epoll descriptor only; registered sources stay open and usable.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// const Token Server = (Token)0;
+/// using var poll = new Poll();
+/// using var listener = TcpListener.Bind(new IPEndPoint(IPAddress.Loopback, 9000));
+/// poll.Registry.Register(listener, Server, Interest.Readable);
+/// var events = new Events(256);
+/// while (true)
+/// {
+///     poll.Wait(events);
+///     foreach (Event ev in events)
+///     {
+///         switch (ev.Token)
+///         {
+///             case Server:
+///                 while (listener.TryAccept(out TcpStream stream)) { /* register it */ }
+///                 break;
+///         }
+///     }
+/// }
+/// </code>
+/// </example>
+public sealed class Poll : IDisposable
+{
+    private readonly ISelector _selector;
+    private int _waiting;
+    private int _disposed;
+
+    /// <summary>Creates a Poll on a new epoll descriptor (close-on-exec).</summary>
+    /// <exception cref="IOException">The kernel refused (e.g. the descriptor limit was reached).</exception>
+    public Poll()
+        : this(new EpollSelector())
+    {
+    }
+
+    internal Poll(ISelector selector)
+    {
+        _selector = selector;
+        Registry = new Registry(this, selector);
+    }
+
+    /// <summary>Registers, reregisters and deregisters sources; usable from any thread.</summary>
+    public Registry Registry { get; }
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// Clears <paramref name="events"/>, then blocks until at least one registered source is ready or the
+    /// timeout passes, and fills <paramref name="events"/> with up to <see cref="Events.Capacity"/> events.
+    /// </summary>
+    /// <param name="events">The batch to fill; reuse one per loop.</param>
+    /// <param name="timeout"><see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>) waits forever;
+    /// <see cref="TimeSpan.Zero"/> does not block; anything else is rounded <i>up</i> to whole milliseconds,
+    /// so a 0.5 ms timeout blocks for up to 1 ms rather than spinning.</param>
+    /// <returns>The number of events, <c>events.Count</c>: 0 after a timeout or a wait interrupted by a signal (EINTR).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
+    /// <exception cref="InvalidOperationException">Another thread is already waiting on this Poll.</exception>
+    /// <exception cref="ObjectDisposedException">The Poll is, or became during the wait, disposed.</exception>
+    public int Wait(Events events, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        int milliseconds = ToMilliseconds(timeout);
+        if (Interlocked.CompareExchange(ref _waiting, 1, 0) != 0)
+        {
+            throw new InvalidOperationException(
+                "Another thread is already waiting on this Poll. One thread at a time may call Wait; give each loop thread its own Poll.");
+        }
+
+        try
+        {
+            events.Clear();
+            ThrowIfDisposed();
+            int count = _selector.Select(events, milliseconds);
+            if (IsDisposed)
+            {
+                events.Clear();
+                ThrowIfDisposed();
+            }
+
+            return count;
+        }
+        finally
+        {
+            Volatile.Write(ref _waiting, 0);
+        }
+    }
+
+    /// <summary>
+    /// Closes the epoll descriptor (once; later calls do nothing). A <see cref="Wait"/> blocked on another
+    /// thread is woken and throws <see cref="ObjectDisposedException"/>. Registered sources stay open.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Paired with the CompareExchange in Wait: either the waiter sees _disposed, or we see _waiting.
+        if (Volatile.Read(ref _waiting) != 0)
+        {
+            _selector.Interrupt();
+        }
+
+        _selector.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+        {
+            throw new ObjectDisposedException(nameof(Poll), "This Poll has been disposed; create a new one to wait for events.");
+        }
+    }
+
+    private static int ToMilliseconds(TimeSpan? timeout)
+    {
+        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
+        {
+            return -1;
+        }
+
+        if (value < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), value,
+                "A wait timeout cannot be negative; pass TimeSpan.Zero to poll without blocking, or null to wait forever.");
+        }
+
+        // Round up: a sub-millisecond timeout must block (for 1 ms), not turn into a busy poll.
+        long milliseconds = (value.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        return (int)Math.Min(milliseconds, int.MaxValue);
+    }
+}

@@ -1,0 +1,99 @@
+using Polling.Os;
+
+namespace Polling;
+
+/// <summary>
+/// Wakes a <see cref="Poll.Wait"/> from another thread: <see cref="Wake"/> makes the blocked (or the next)
+/// wait return an event carrying this waker's token. Backed by one <c>eventfd</c>, registered
+/// edge-triggered and readable when the waker is created.
+/// </summary>
+/// <remarks>
+/// <para><b>Thread safety:</b> <see cref="Wake"/> may be called from any thread, any number of times.
+/// Wakes coalesce: many wakes before a wait may produce a single event, so pair the waker with a
+/// queue and drain the whole queue on each event (or use a channel source, which does exactly that).</para>
+/// <para>The waker needs no reading or rearming after an event. <see cref="Dispose"/> deregisters it and
+/// closes the descriptor; a disposed waker produces no further events and <see cref="Wake"/> throws
+/// <see cref="ObjectDisposedException"/>.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// const Token WakeToken = (Token)10;
+/// using var poll = new Poll();
+/// using var waker = new Waker(poll.Registry, WakeToken);
+/// var queue = new ConcurrentQueue&lt;string&gt;();
+///
+/// new Thread(() => { queue.Enqueue("hello"); waker.Wake(); }).Start();
+///
+/// var events = new Events(16);
+/// poll.Wait(events);
+/// foreach (Event ev in events)
+///     if (ev.Token == WakeToken)
+///         while (queue.TryDequeue(out string? message)) Console.WriteLine(message);
+/// </code>
+/// </example>
+public sealed class Waker : IDisposable
+{
+    private readonly FdHandle _eventFd;
+    private Registration _registration;
+    private int _disposed;
+
+    /// <summary>Creates a waker and registers it with <paramref name="registry"/> under <paramref name="token"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The registry's Poll is disposed.</exception>
+    /// <exception cref="IOException">The kernel refused to create the eventfd.</exception>
+    public Waker(Registry registry, Token token)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        Token = token;
+        _eventFd = EventFd.Create();
+        try
+        {
+            _registration.Register(registry, _eventFd.Fd, token, Interest.Readable, Trigger.Edge, this);
+        }
+        catch
+        {
+            _eventFd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The token this waker's events carry.</summary>
+    public Token Token { get; }
+
+    /// <summary>Makes a blocked or the next <see cref="Poll.Wait"/> return an event for <see cref="Token"/>. Thread-safe; allocates nothing.</summary>
+    /// <exception cref="ObjectDisposedException">The waker is disposed.</exception>
+    public void Wake()
+    {
+        ObjectDisposedException.ThrowIf(_eventFd.IsClosed, this);
+        int errno = EventFd.TryWrite(_eventFd, 1);
+        if (errno == Errno.EAGAIN)
+        {
+            // The counter is saturated (after ~2^64 wakes): reset it, then wake again.
+            EventFd.TryRead(_eventFd, out _);
+            errno = EventFd.TryWrite(_eventFd, 1);
+        }
+
+        if (errno != 0)
+        {
+            throw Errno.ToIOException(errno, $"write to the eventfd of {this}");
+        }
+
+        // The counter is never read, so a backend that emulates edge triggering must be told.
+        _registration.Rearm(_eventFd.Fd, Interest.Readable);
+    }
+
+    /// <summary>Deregisters the waker and closes its eventfd. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _registration.OnClose(_eventFd.Fd);
+        _eventFd.Dispose();
+    }
+
+    /// <summary>Returns <c>Waker(token N)</c>.</summary>
+    public override string ToString() => $"Waker(token {(ulong)Token})";
+}
