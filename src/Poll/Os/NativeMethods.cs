@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace Polling.Os;
+
+/// <summary>
+/// The one place where Polling declares the libc functions that Tmds.LibC 0.5 lacks. Like Tmds.LibC,
+/// these do not marshal errno: read <see cref="Errno.Last"/> straight after a call that failed.
+/// Polling.Net uses them too (InternalsVisibleTo), so there is no second list.
+/// </summary>
+#pragma warning disable CS8981 // C names kept as the kernel spells them
+internal static unsafe partial class NativeMethods
+{
+    private const string Libc = "libc.so.6";
+
+    public const int CLOCK_MONOTONIC = 1;
+    public const int TFD_NONBLOCK = 0x800;
+    public const int TFD_CLOEXEC = 0x80000;
+    public const int TFD_TIMER_ABSTIME = 1;
+    public const int SFD_NONBLOCK = 0x800;
+    public const int SFD_CLOEXEC = 0x80000;
+
+    [LibraryImport(Libc, EntryPoint = "readv")]
+    public static partial nint readv(int fd, iovec* iov, int iovcnt);
+
+    [LibraryImport(Libc, EntryPoint = "writev")]
+    public static partial nint writev(int fd, iovec* iov, int iovcnt);
+
+    [LibraryImport(Libc, EntryPoint = "timerfd_create")]
+    public static partial int timerfd_create(int clockid, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "timerfd_settime")]
+    public static partial int timerfd_settime(int fd, int flags, itimerspec* newValue, itimerspec* oldValue);
+
+    [LibraryImport(Libc, EntryPoint = "timerfd_gettime")]
+    public static partial int timerfd_gettime(int fd, itimerspec* currentValue);
+
+    [LibraryImport(Libc, EntryPoint = "signalfd")]
+    public static partial int signalfd(int fd, sigset_t* mask, int flags);
+
+    /// <summary><c>struct itimerspec</c> for timerfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct itimerspec
+    {
+        public timespec it_interval;
+        public timespec it_value;
+    }
+}
+#pragma warning restore CS8981
