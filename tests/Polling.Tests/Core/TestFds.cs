@@ -37,13 +37,18 @@ internal static unsafe class TestFds
         }
     }
 
-    /// <summary>Number of open descriptors of this process.</summary>
-    public static int OpenCount() => Directory.GetFiles("/proc/self/fd").Length;
-
     /// <summary>The kernel thread id of the calling thread.</summary>
     public static int CurrentThreadId() => (int)(long)syscall(RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 178 : 186);
 
     /// <summary>Sends <paramref name="signal"/> to one thread of this process (tgkill).</summary>
     public static int SignalThread(int threadId, int signal) =>
         (int)(long)syscall(RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 131 : 234, (int)getpid(), threadId, signal);
+}
+
+/// <summary>Starts work on a dedicated thread: blocking waits must not depend on thread-pool capacity.</summary>
+internal static class Dedicated
+{
+    public static Task<T> Run<T>(Func<T> work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public static Task Run(Action work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

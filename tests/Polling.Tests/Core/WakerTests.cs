@@ -12,7 +12,7 @@ public class WakerTests
         Assert.Equal((Token)77, waker.Token);
         var events = new Events(4);
 
-        var waiter = Task.Run(() => poll.Wait(events, Deadline));
+        var waiter = Dedicated.Run(() => poll.Wait(events, Deadline));
         new Thread(waker.Wake).Start();
 
         Assert.True(waiter.Wait(Deadline));
@@ -59,21 +59,6 @@ public class WakerTests
         using var waker = new Waker(poll.Registry, (Token)1);
         poll.Dispose();
         waker.Wake();
-    }
-
-    [Fact]
-    public void Creating_and_disposing_wakers_leaks_no_descriptors()
-    {
-        using var poll = new Poll();
-        int before = TestFds.OpenCount();
-        for (int i = 0; i < 1000; i++)
-        {
-            using var waker = new Waker(poll.Registry, (Token)i);
-            waker.Wake();
-        }
-
-        Assert.Equal(before, TestFds.OpenCount());
-        Assert.Equal(0, poll.Wait(new Events(4), TimeSpan.Zero));
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public class DescriptorLeakTests
             RoundOfEverything(poll, listener, unixListener, path, 1000);
         }
 
-        Assert.Equal(before, OpenDescriptorCount());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class DescriptorLeakTests
             Fail(taken, closed);
         }
 
-        Assert.Equal(before, OpenDescriptorCount());
+        Descriptors.AssertBackTo(before);
 
         static void Fail(TcpListener taken, IPEndPoint closed)
         {

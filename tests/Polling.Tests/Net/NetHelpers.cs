@@ -129,7 +129,7 @@ internal static class NetHelpers
     }
 
     /// <summary>Number of open descriptors of this process.</summary>
-    public static int OpenDescriptorCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
+    public static int OpenDescriptorCount() => Descriptors.Count();
 
     /// <summary>Whether IPv6 loopback (::1) can be bound here.</summary>
     public static bool HasIPv6Loopback()
