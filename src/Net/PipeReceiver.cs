@@ -1,0 +1,165 @@
+using System.Runtime.InteropServices;
+using Polling.Net.Os;
+using Polling.Os;
+using static Tmds.Linux.LibC;
+
+namespace Polling.Net;
+
+/// <summary>
+/// The reading end of a pipe, as a non-blocking source: register it for <see cref="Interest.Readable"/>
+/// and call <see cref="TryRead"/> until it returns <see langword="false"/>. Create one with
+/// <see cref="Pipe.Create"/>, or adopt a pipe from elsewhere (a child process's standard output) with
+/// <see cref="FromHandle"/>. This is mio's <c>unix::pipe::Receiver</c>.
+/// </summary>
+/// <remarks>
+/// <para>When every writer has closed, the receiver reports <see cref="Event.IsReadClosed"/> and
+/// <see cref="TryRead"/> returns <see langword="true"/> with 0 bytes once the buffered data is consumed.</para>
+/// <para><b>Errors:</b> would-block is never an exception (<see cref="TryRead"/> returns
+/// <see langword="false"/>); EINTR is retried; other failures throw <see cref="IOException"/> with the errno
+/// in <see cref="Exception.HResult"/> (a pipe is not a socket, so not <c>SocketException</c>).</para>
+/// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
+/// safely (the descriptor is never used after it is closed); concurrent reads interleave as the kernel does.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var (sender, receiver) = Pipe.Create();
+/// poll.Registry.Register(receiver, (Token)1, Interest.Readable);
+/// // on an event for token 1:
+/// while (receiver.TryRead(buffer, out int n))
+/// {
+///     if (n == 0) { receiver.Dispose(); break; }   // every writer closed
+///     Consume(buffer.AsSpan(0, n));
+/// }
+/// </code>
+/// </example>
+public sealed class PipeReceiver : ISource, IDisposable
+{
+    private readonly FdHandle _handle;
+    private readonly int _fd;
+    private Registration _registration;
+    private int _disposed;
+
+    internal PipeReceiver(FdHandle handle)
+    {
+        _handle = handle;
+        _fd = handle.Fd;
+    }
+
+    /// <summary>
+    /// Takes ownership of the reading end of a pipe opened elsewhere — for example
+    /// <c>AnonymousPipeServerStream.SafePipeHandle</c> or a child process's standard-output pipe — and makes
+    /// it non-blocking and close-on-exec. <paramref name="handle"/> is marked invalid (it will not close the
+    /// descriptor); stop using whatever stream wrapped it.
+    /// </summary>
+    /// <remarks>Non-blocking mode is a property of the open pipe, so it also affects other descriptors
+    /// that share it (e.g. the same pipe inherited by another process).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="handle"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> is closed or invalid, or not open for reading.</exception>
+    /// <exception cref="IOException">The kernel refused to change the descriptor's flags.</exception>
+    public static PipeReceiver FromHandle(SafeHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return new PipeReceiver(PipeFd.Adopt(handle, O_RDONLY, nameof(PipeReceiver)));
+    }
+
+    /// <summary>
+    /// The descriptor, for your own system calls (e.g. <c>fcntl(F_SETPIPE_SZ)</c>). It stays owned by this
+    /// receiver: do not close it, and do not use it after <see cref="Dispose"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    public SafeHandle SafeHandle
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _handle;
+        }
+    }
+
+    /// <summary>
+    /// Reads what the pipe holds into <paramref name="buffer"/>, without blocking.
+    /// </summary>
+    /// <param name="buffer">Where to put the bytes. An empty buffer returns <see langword="true"/> with 0 at once.</param>
+    /// <param name="bytesRead">How many bytes were read; 0 with a <see langword="true"/> result means every
+    /// writer has closed (end of stream).</param>
+    /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN): wait for the
+    /// next readable event.</returns>
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    /// <exception cref="IOException">The read failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
+    public bool TryRead(Span<byte> buffer, out int bytesRead)
+    {
+        ThrowIfDisposed();
+        if (buffer.IsEmpty)
+        {
+            bytesRead = 0;
+            return true;
+        }
+
+        long result = PipeFd.Read(_handle, buffer);
+        if (result >= 0)
+        {
+            bytesRead = (int)result;
+            return true;
+        }
+
+        bytesRead = 0;
+        int errno = (int)-result;
+        if (errno == Errno.EAGAIN)
+        {
+            _registration.Rearm(_fd, Interest.Readable);
+            return false;
+        }
+
+        throw Errno.ToIOException(errno, $"read from {this}");
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    public void Register(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ThrowIfDisposed();
+        _registration.Register(registry, _fd, token, interest, trigger, this);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ThrowIfDisposed();
+        _registration.Reregister(registry, _fd, token, interest, trigger, this);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    public void Deregister(Registry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ThrowIfDisposed();
+        _registration.Deregister(registry, _fd, this);
+    }
+
+    /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _registration.OnClose(_fd);
+        _handle.Dispose();
+    }
+
+    /// <summary>Returns <c>PipeReceiver(fd N)</c>.</summary>
+    public override string ToString() => $"PipeReceiver(fd {_fd})";
+
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(ToString(), $"{this} has been disposed; create a new pipe with Pipe.Create().");
+        }
+    }
+}
