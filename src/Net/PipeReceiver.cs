@@ -34,15 +34,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class PipeReceiver : ISource, IDisposable
 {
-    private readonly FdHandle _handle;
-    private readonly int _fd;
-    private Registration _registration;
-    private int _disposed;
+    private SourceCore _core;
 
     internal PipeReceiver(FdHandle handle)
     {
-        _handle = handle;
-        _fd = handle.Fd;
+        _core = new SourceCore(handle, isSocket: false);
     }
 
     /// <summary>
@@ -67,14 +63,7 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// receiver: do not close it, and do not use it after <see cref="Dispose"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public SafeHandle SafeHandle
-    {
-        get
-        {
-            ThrowIfDisposed();
-            return _handle;
-        }
-    }
+    public SafeHandle SafeHandle => _core.Live(this);
 
     /// <summary>
     /// Reads what the pipe holds into <paramref name="buffer"/>, without blocking.
@@ -88,78 +77,35 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <exception cref="IOException">The read failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead)
     {
-        ThrowIfDisposed();
+        FdHandle handle = _core.Live(this);
         if (buffer.IsEmpty)
         {
             bytesRead = 0;
             return true;
         }
 
-        long result = PipeFd.Read(_handle, buffer);
-        if (result >= 0)
-        {
-            bytesRead = (int)result;
-            return true;
-        }
-
-        bytesRead = 0;
-        int errno = (int)-result;
-        if (errno == Errno.EAGAIN)
-        {
-            _registration.Rearm(_fd, Interest.Readable);
-            return false;
-        }
-
-        throw Errno.ToIOException(errno, $"read from {this}");
+        return _core.Complete(SocketCalls.Read(handle, buffer, out bytesRead), Interest.Readable, "read from", this);
     }
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public void Register(Registry registry, Token token, Interest interest, Trigger trigger)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed();
-        _registration.Register(registry, _fd, token, interest, trigger, this);
-    }
+    public void Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Register(registry, token, interest, trigger, this);
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed();
-        _registration.Reregister(registry, _fd, token, interest, trigger, this);
-    }
+    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Reregister(registry, token, interest, trigger, this);
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public void Deregister(Registry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed();
-        _registration.Deregister(registry, _fd, this);
-    }
+    public void Deregister(Registry registry) =>
+        _core.Deregister(registry, this);
 
     /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_fd);
-        _handle.Dispose();
-    }
+    public void Dispose() =>
+        _core.Close();
 
     /// <summary>Returns <c>PipeReceiver(fd N)</c>.</summary>
-    public override string ToString() => $"PipeReceiver(fd {_fd})";
-
-    private void ThrowIfDisposed()
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            throw new ObjectDisposedException(ToString(), $"{this} has been disposed; create a new pipe with Pipe.Create().");
-        }
-    }
+    public override string ToString() => $"PipeReceiver(fd {_core.Fd})";
 }

@@ -34,15 +34,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class PipeSender : ISource, IDisposable
 {
-    private readonly FdHandle _handle;
-    private readonly int _fd;
-    private Registration _registration;
-    private int _disposed;
+    private SourceCore _core;
 
     internal PipeSender(FdHandle handle)
     {
-        _handle = handle;
-        _fd = handle.Fd;
+        _core = new SourceCore(handle, isSocket: false);
     }
 
     /// <summary>
@@ -67,14 +63,7 @@ public sealed class PipeSender : ISource, IDisposable
     /// sender: do not close it, and do not use it after <see cref="Dispose"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public SafeHandle SafeHandle
-    {
-        get
-        {
-            ThrowIfDisposed();
-            return _handle;
-        }
-    }
+    public SafeHandle SafeHandle => _core.Live(this);
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the pipe has room for, without blocking.
@@ -88,85 +77,43 @@ public sealed class PipeSender : ISource, IDisposable
     /// write failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
     {
-        ThrowIfDisposed();
+        FdHandle handle = _core.Live(this);
         if (buffer.IsEmpty)
         {
             bytesWritten = 0;
             return true;
         }
 
-        long result = PipeFd.Write(_handle, buffer);
-        if (result >= 0)
-        {
-            bytesWritten = (int)result;
-            return true;
-        }
-
-        bytesWritten = 0;
-        int errno = (int)-result;
-        if (errno == Errno.EAGAIN)
-        {
-            _registration.Rearm(_fd, Interest.Writable);
-            return false;
-        }
-
-        if (errno == PipeFd.EPIPE)
+        int errno = SocketCalls.Write(handle, buffer, out bytesWritten);
+        if (errno == SocketErrors.EPIPE)
         {
             throw new IOException(
                 $"Cannot write to {this}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
                 errno);
         }
 
-        throw Errno.ToIOException(errno, $"write to {this}");
+        return _core.Complete(errno, Interest.Writable, "write to", this);
     }
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public void Register(Registry registry, Token token, Interest interest, Trigger trigger)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed();
-        _registration.Register(registry, _fd, token, interest, trigger, this);
-    }
+    public void Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Register(registry, token, interest, trigger, this);
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed();
-        _registration.Reregister(registry, _fd, token, interest, trigger, this);
-    }
+    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Reregister(registry, token, interest, trigger, this);
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public void Deregister(Registry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed();
-        _registration.Deregister(registry, _fd, this);
-    }
+    public void Deregister(Registry registry) =>
+        _core.Deregister(registry, this);
 
     /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_fd);
-        _handle.Dispose();
-    }
+    public void Dispose() =>
+        _core.Close();
 
     /// <summary>Returns <c>PipeSender(fd N)</c>.</summary>
-    public override string ToString() => $"PipeSender(fd {_fd})";
-
-    private void ThrowIfDisposed()
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            throw new ObjectDisposedException(ToString(), $"{this} has been disposed; create a new pipe with Pipe.Create().");
-        }
-    }
+    public override string ToString() => $"PipeSender(fd {_core.Fd})";
 }

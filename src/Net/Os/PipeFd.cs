@@ -5,14 +5,12 @@ using static Tmds.Linux.LibC;
 namespace Polling.Net.Os;
 
 /// <summary>
-/// The system calls behind <see cref="Pipe"/>: <c>pipe2</c>, <c>read</c>, <c>write</c> and the flag
-/// changes that adopt a descriptor from elsewhere. I/O calls retry EINTR and return the byte count, or
-/// the negated errno on failure, so the callers decide what is an exception and nothing allocates.
+/// The system calls that make <see cref="Pipe"/> ends: <c>pipe2</c>, and the flag changes that adopt a
+/// pipe descriptor from elsewhere. Reading and writing go through <see cref="SocketCalls.Read"/> and
+/// <see cref="SocketCalls.Write"/>.
 /// </summary>
 internal static unsafe class PipeFd
 {
-    public const int EPIPE = 32;
-
     /// <summary>A new pipe, both ends non-blocking and close-on-exec (one syscall: <c>pipe2</c>).</summary>
     public static (FdHandle Read, FdHandle Write) Create()
     {
@@ -23,76 +21,6 @@ internal static unsafe class PipeFd
         }
 
         return (new FdHandle(fds[0]), new FdHandle(fds[1]));
-    }
-
-    /// <summary><c>read(2)</c>: bytes read (0 = end of stream) or <c>-errno</c>.</summary>
-    public static long Read(SafeHandle handle, Span<byte> buffer)
-    {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
-            fixed (byte* p = buffer)
-            {
-                while (true)
-                {
-                    long n = read(fd, p, buffer.Length);
-                    if (n >= 0)
-                    {
-                        return n;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != Errno.EINTR)
-                    {
-                        return -errno;
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary><c>write(2)</c>: bytes written or <c>-errno</c> (EPIPE when the reading end is closed; SIGPIPE is ignored by .NET).</summary>
-    public static long Write(SafeHandle handle, ReadOnlySpan<byte> buffer)
-    {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
-            fixed (byte* p = buffer)
-            {
-                while (true)
-                {
-                    long n = write(fd, p, buffer.Length);
-                    if (n >= 0)
-                    {
-                        return n;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != Errno.EINTR)
-                    {
-                        return -errno;
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
     }
 
     /// <summary>

@@ -283,7 +283,7 @@ public sealed class PipeTests
         receiver.Dispose();
 
         var error = Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(receiver, ReceiverToken, Interest.Readable));
-        Assert.Contains("Pipe.Create", error.Message);
+        Assert.Contains("PipeReceiver", error.Message);
         Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(sender, SenderToken, Interest.Writable));
         Assert.Throws<ObjectDisposedException>(() => receiver.TryRead(new byte[1], out _));
         Assert.Throws<ObjectDisposedException>(() => sender.TryWrite(new byte[1], out _));
