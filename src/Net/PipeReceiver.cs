@@ -59,11 +59,11 @@ public sealed class PipeReceiver : ISource, IDisposable
     }
 
     /// <summary>
-    /// The descriptor, for your own system calls (e.g. <c>fcntl(F_SETPIPE_SZ)</c>). It stays owned by this
-    /// receiver: do not close it, and do not use it after <see cref="Dispose"/>.
+    /// The pipe descriptor, for your own system calls (e.g. <c>fcntl(F_SETPIPE_SZ)</c> to resize the pipe):
+    /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
+    /// another thread may dispose the receiver. The receiver owns it: do not close or dispose it.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public SafeHandle SafeHandle => _core.Live(this);
+    public SafeHandle Handle => _core.Handle;
 
     /// <summary>
     /// Reads what the pipe holds into <paramref name="buffer"/>, without blocking.
@@ -87,25 +87,17 @@ public sealed class PipeReceiver : ISource, IDisposable
         return _core.Complete(SocketCalls.Read(handle, buffer, out bytesRead), Interest.Readable, "read from", this);
     }
 
-    /// <inheritdoc />
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public void Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
+    public void Dispose() => _core.Close();
+
+    /// <summary>Returns e.g. <c>PipeReceiver(fd 7)</c>, or <c>PipeReceiver(disposed)</c>.</summary>
+    public override string ToString() => _core.IsDisposed ? "PipeReceiver(disposed)" : $"PipeReceiver(fd {_core.Fd})";
+
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);
 
-    /// <inheritdoc />
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Reregister(registry, token, interest, trigger, this);
 
-    /// <inheritdoc />
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
-    public void Deregister(Registry registry) =>
-        _core.Deregister(registry, this);
-
-    /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
-    public void Dispose() =>
-        _core.Close();
-
-    /// <summary>Returns <c>PipeReceiver(fd N)</c>.</summary>
-    public override string ToString() => $"PipeReceiver(fd {_core.Fd})";
+    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
 }

@@ -59,11 +59,11 @@ public sealed class PipeSender : ISource, IDisposable
     }
 
     /// <summary>
-    /// The descriptor, for your own system calls (e.g. <c>fcntl(F_SETPIPE_SZ)</c>). It stays owned by this
-    /// sender: do not close it, and do not use it after <see cref="Dispose"/>.
+    /// The pipe descriptor, for your own system calls (e.g. <c>fcntl(F_SETPIPE_SZ)</c> to resize the pipe):
+    /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
+    /// another thread may dispose the sender. The sender owns it: do not close or dispose it.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public SafeHandle SafeHandle => _core.Live(this);
+    public SafeHandle Handle => _core.Handle;
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the pipe has room for, without blocking.
@@ -95,25 +95,17 @@ public sealed class PipeSender : ISource, IDisposable
         return _core.Complete(errno, Interest.Writable, "write to", this);
     }
 
-    /// <inheritdoc />
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public void Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
+    public void Dispose() => _core.Close();
+
+    /// <summary>Returns e.g. <c>PipeSender(fd 7)</c>, or <c>PipeSender(disposed)</c>.</summary>
+    public override string ToString() => _core.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_core.Fd})";
+
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);
 
-    /// <inheritdoc />
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Reregister(registry, token, interest, trigger, this);
 
-    /// <inheritdoc />
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
-    public void Deregister(Registry registry) =>
-        _core.Deregister(registry, this);
-
-    /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
-    public void Dispose() =>
-        _core.Close();
-
-    /// <summary>Returns <c>PipeSender(fd N)</c>.</summary>
-    public override string ToString() => $"PipeSender(fd {_core.Fd})";
+    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
 }

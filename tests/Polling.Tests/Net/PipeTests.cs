@@ -264,9 +264,9 @@ public sealed class PipeTests
         using (sender)
         using (receiver)
         {
-            Assert.Throws<ArgumentNullException>(() => receiver.Register(null!, ReceiverToken, Interest.Readable, Trigger.Edge));
-            Assert.Throws<ArgumentNullException>(() => sender.Reregister(null!, SenderToken, Interest.Writable, Trigger.Edge));
-            Assert.Throws<ArgumentNullException>(() => sender.Deregister(null!));
+            Assert.Throws<ArgumentNullException>(() => ((ISource)receiver).Register(null!, ReceiverToken, Interest.Readable, Trigger.Edge));
+            Assert.Throws<ArgumentNullException>(() => ((ISource)sender).Reregister(null!, SenderToken, Interest.Writable, Trigger.Edge));
+            Assert.Throws<ArgumentNullException>(() => ((ISource)sender).Deregister(null!));
             Assert.Throws<ArgumentNullException>(() => PipeSender.FromHandle(null!));
             Assert.Throws<ArgumentNullException>(() => PipeReceiver.FromHandle(null!));
         }
@@ -287,8 +287,9 @@ public sealed class PipeTests
         Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(sender, SenderToken, Interest.Writable));
         Assert.Throws<ObjectDisposedException>(() => receiver.TryRead(new byte[1], out _));
         Assert.Throws<ObjectDisposedException>(() => sender.TryWrite(new byte[1], out _));
-        Assert.Throws<ObjectDisposedException>(() => sender.SafeHandle);
-        Assert.Throws<ObjectDisposedException>(() => receiver.SafeHandle);
+        Assert.True(sender.Handle.IsClosed);
+        Assert.True(receiver.Handle.IsClosed);
+        Assert.Equal("PipeSender(disposed)", sender.ToString());
     }
 
     [Fact]
@@ -372,6 +373,19 @@ public sealed class PipeTests
         }
 
         Assert.True(process.WaitForExit(10_000));
+    }
+
+    [Fact]
+    public void Handle_IsTheOpenDescriptor()
+    {
+        var (sender, receiver) = Pipe.Create();
+        using (sender)
+        using (receiver)
+        {
+            Assert.False(sender.Handle.IsInvalid);
+            Assert.NotEqual(sender.Handle.DangerousGetHandle(), receiver.Handle.DangerousGetHandle());
+            Assert.Contains($"fd {(int)receiver.Handle.DangerousGetHandle()}", receiver.ToString());
+        }
     }
 
     [Fact]
