@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Net;
 using System.Net.Sockets;
 using Polling.Os;
 
@@ -162,6 +163,111 @@ internal struct SourceCore
     {
         Interest interest = kind is SocketCalls.Vector.Receive or SocketCalls.Vector.Read ? Interest.Readable : Interest.Writable;
         return Complete(SocketCalls.Vectored(Live(owner), kind, buffers, out transferred), interest, action, owner);
+    }
+
+    /// <summary>Reads and clears the pending error (<c>SO_ERROR</c>).</summary>
+    public readonly SocketError TakeError(object owner)
+    {
+        Check(SocketCalls.TakeError(Live(owner), out int pending), "read the pending error (SO_ERROR) of", owner);
+        return SocketErrors.ToSocketError(pending);
+    }
+
+    /// <summary>Reads an <c>int</c> socket option, throwing on failure.</summary>
+    public readonly int GetOption(int level, int name, string what, object owner)
+    {
+        Check(SocketCalls.GetOption(Live(owner), level, name, out int value), $"read {what} of", owner);
+        return value;
+    }
+
+    /// <summary>Sets an <c>int</c> socket option, throwing on failure.</summary>
+    public readonly void SetOption(int level, int name, int value, string what, object owner) =>
+        Check(SocketCalls.SetOption(Live(owner), level, name, value), $"set {what} to {value} on", owner);
+
+    /// <summary>Reads a boolean (<c>int</c> 0/1) socket option.</summary>
+    public readonly bool GetFlag(int level, int name, string what, object owner) => GetOption(level, name, what, owner) != 0;
+
+    /// <summary>Sets a boolean (<c>int</c> 0/1) socket option.</summary>
+    public readonly void SetFlag(int level, int name, bool value, string what, object owner) =>
+        SetOption(level, name, value ? 1 : 0, what, owner);
+
+    /// <summary><c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6).</summary>
+    public readonly int GetTtl(AddressFamily family, object owner) => family == AddressFamily.InterNetworkV6
+        ? GetOption(SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_UNICAST_HOPS, "the hop limit (IPV6_UNICAST_HOPS)", owner)
+        : GetOption(SocketCalls.IPPROTO_IP, SocketCalls.IP_TTL, "the time-to-live (IP_TTL)", owner);
+
+    /// <summary>Sets <c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6); 1..255.</summary>
+    public readonly void SetTtl(AddressFamily family, int value, object owner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, "Ttl");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255, "Ttl");
+        if (family == AddressFamily.InterNetworkV6)
+        {
+            SetOption(SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_UNICAST_HOPS, value, "the hop limit (IPV6_UNICAST_HOPS)", owner);
+        }
+        else
+        {
+            SetOption(SocketCalls.IPPROTO_IP, SocketCalls.IP_TTL, value, "the time-to-live (IP_TTL)", owner);
+        }
+    }
+
+    /// <summary>
+    /// The socket's own (<paramref name="peer"/> = <see langword="false"/>) or peer address as an
+    /// <see cref="IPEndPoint"/>; the peer address of an unconnected socket throws
+    /// <see cref="SocketException"/> with <see cref="SocketError.NotConnected"/>.
+    /// </summary>
+    public readonly IPEndPoint GetIPEndPoint(bool peer, object owner) => SockAddr.ReadIP(GetName(peer, owner, stackalloc byte[SockAddr.StorageSize]));
+
+    /// <summary>As <see cref="GetIPEndPoint"/>, for a Unix socket.</summary>
+    public readonly UnixDomainSocketEndPoint GetUnixEndPoint(bool peer, object owner) => SockAddr.ReadUnix(GetName(peer, owner, stackalloc byte[SockAddr.StorageSize]));
+
+    /// <summary>
+    /// Like <see cref="GetIPEndPoint"/> but never throws: <see langword="null"/> when the socket is disposed,
+    /// not connected or not an IP socket. For <c>ToString()</c> and error messages.
+    /// </summary>
+    public readonly EndPoint? TryGetEndPoint(bool peer)
+    {
+        if (IsDisposed)
+        {
+            return null;
+        }
+
+        Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
+        try
+        {
+            int errno = peer
+                ? SocketCalls.GetPeerName(_handle, buffer, out int length)
+                : SocketCalls.GetSocketName(_handle, buffer, out length);
+            if (errno != 0)
+            {
+                return null;
+            }
+
+            ReadOnlySpan<byte> address = buffer[..length];
+            return SockAddr.Family(address) == SockAddr.AF_UNIX ? SockAddr.ReadUnix(address) : SockAddr.ReadIP(address);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private readonly ReadOnlySpan<byte> GetName(bool peer, object owner, Span<byte> buffer)
+    {
+        FdHandle handle = Live(owner);
+        int errno = peer
+            ? SocketCalls.GetPeerName(handle, buffer, out int length)
+            : SocketCalls.GetSocketName(handle, buffer, out length);
+        if (errno == SocketErrors.ENOTCONN)
+        {
+            throw SocketErrors.NotConnected(owner.ToString() ?? "The socket");
+        }
+
+        Check(errno, peer ? "read the peer address (getpeername) of" : "read the local address (getsockname) of", owner);
+        return buffer[..length];
     }
 
     /// <summary>The handle, or <see cref="ObjectDisposedException"/> naming the owner if it is closed.</summary>
