@@ -1,5 +1,6 @@
 using Polling.Net;
 using Xunit;
+using static Polling.Tests.Net.NetHelpers;
 
 namespace Polling.Tests.Net;
 
@@ -27,7 +28,7 @@ public sealed class PipeResourceTests
             r.Dispose();
         }
 
-        int before = DgramWait.OpenDescriptors();
+        int before = OpenDescriptorCount();
         for (int i = 0; i < 10_000; i++)
         {
             var (sender, receiver) = Pipe.Create();
@@ -40,7 +41,7 @@ public sealed class PipeResourceTests
             receiver.Dispose();
         }
 
-        int after = DgramWait.OpenDescriptors();
+        int after = OpenDescriptorCount();
         Assert.InRange(after, 0, before + DgramDescriptorCounting.Slack);
     }
 }

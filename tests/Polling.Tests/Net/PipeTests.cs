@@ -3,6 +3,7 @@ using System.IO.Pipes;
 using Microsoft.Win32.SafeHandles;
 using Polling.Net;
 using Xunit;
+using static Polling.Tests.Net.NetHelpers;
 
 namespace Polling.Tests.Net;
 
@@ -27,11 +28,11 @@ public sealed class PipeTests
             poll.Registry.Register(receiver, ReceiverToken, Interest.Readable);
             poll.Registry.Register(sender, SenderToken, Interest.Writable);
 
-            DgramWait.For(poll, events, SenderToken, e => e.IsWritable, "writable");
+            WaitFor(poll, events, SenderToken, e => e.IsWritable);
             Assert.True(sender.TryWrite("Hello world"u8, out int written));
             Assert.Equal(11, written);
 
-            DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "readable");
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
             Assert.True(receiver.TryRead(buffer, out int read));
             Assert.Equal("Hello world"u8.ToArray(), buffer[..read]);
             Assert.False(receiver.TryRead(buffer, out _));
@@ -48,10 +49,10 @@ public sealed class PipeTests
         {
             poll.Registry.Register(receiver, ReceiverToken, Interest.Readable);
             Assert.True(sender.TryWrite("last words"u8, out _));
-            DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "readable");
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
 
             sender.Dispose();
-            Event closed = DgramWait.For(poll, events, ReceiverToken, e => e.IsReadClosed, "read-closed");
+            Event closed = WaitFor(poll, events, ReceiverToken, e => e.IsReadClosed);
             Assert.True(closed.IsReadable);
 
             var buffer = new byte[64];
@@ -71,10 +72,10 @@ public sealed class PipeTests
         using (sender)
         {
             poll.Registry.Register(sender, SenderToken, Interest.Writable);
-            DgramWait.For(poll, events, SenderToken, e => e.IsWritable, "writable");
+            WaitFor(poll, events, SenderToken, e => e.IsWritable);
 
             receiver.Dispose();
-            Event closed = DgramWait.For(poll, events, SenderToken, e => e.IsWriteClosed, "write-closed");
+            Event closed = WaitFor(poll, events, SenderToken, e => e.IsWriteClosed);
             Assert.True(closed.IsError);
 
             // Were SIGPIPE not ignored, this write would kill the test process.
@@ -109,7 +110,7 @@ public sealed class PipeTests
         {
             poll.Registry.Register(receiver, ReceiverToken, Interest.Readable);
             poll.Registry.Register(sender, SenderToken, Interest.Writable);
-            DateTime end = DateTime.UtcNow + DgramWait.Deadline;
+            DateTime end = DateTime.UtcNow + Deadline;
             while (got < data.Length)
             {
                 Assert.True(DateTime.UtcNow < end, $"Transfer stalled at {got} of {data.Length} bytes.");
@@ -161,12 +162,12 @@ public sealed class PipeTests
             for (int round = 0; round < 3; round++)
             {
                 Assert.True(sender.TryWrite("x"u8, out _));
-                DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "readable");
+                WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
                 while (receiver.TryRead(buffer, out _))
                 {
                 }
 
-                DgramWait.None(poll, events, ReceiverToken, 50);
+                Assert.Empty(Drain(poll, events, ReceiverToken, TimeSpan.FromMilliseconds(50)));
             }
         }
     }
@@ -181,9 +182,9 @@ public sealed class PipeTests
         {
             poll.Registry.Register(receiver, ReceiverToken, Interest.Readable, Trigger.Level);
             Assert.True(sender.TryWrite("unread"u8, out _));
-            DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "readable");
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
             receiver.Dispose();
-            DgramWait.None(poll, events, ReceiverToken);
+            Assert.Empty(Drain(poll, events, ReceiverToken));
         }
     }
 
@@ -216,7 +217,7 @@ public sealed class PipeTests
             Assert.Contains("Reregister", error.Message);
 
             Assert.True(sender.TryWrite("still works"u8, out _));
-            DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "readable under the original token");
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
         }
     }
 
@@ -235,11 +236,11 @@ public sealed class PipeTests
             Assert.Contains("another Poll", error.Message);
             Assert.Contains("Deregister", error.Message);
             Assert.Throws<InvalidOperationException>(() => second.Registry.Deregister(sender));
-            DgramWait.For(first, events, SenderToken, e => e.IsWritable, "writable on the first Poll");
+            WaitFor(first, events, SenderToken, e => e.IsWritable);
 
             first.Registry.Deregister(sender);
             second.Registry.Register(sender, SenderToken, Interest.Writable);
-            DgramWait.For(second, events, SenderToken, e => e.IsWritable, "writable on the second Poll");
+            WaitFor(second, events, SenderToken, e => e.IsWritable);
         }
     }
 
@@ -313,7 +314,7 @@ public sealed class PipeTests
         Assert.False(receiver.TryRead(buffer, out _)); // now non-blocking
         poll.Registry.Register(receiver, ReceiverToken, Interest.Readable);
         Assert.True(sender.TryWrite("adopted"u8, out _));
-        DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "readable");
+        WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
         Assert.True(receiver.TryRead(buffer, out int n));
         Assert.Equal("adopted"u8.ToArray(), buffer[..n]);
     }
@@ -357,9 +358,9 @@ public sealed class PipeTests
             Assert.Equal(11, written);
 
             var buffer = new byte[32];
-            DgramWait.For(poll, events, ReceiverToken, e => e.IsReadable, "cat's echo");
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
             int got = 0;
-            DgramWait.Until(poll, events, ReceiverToken, () =>
+            Eventually(() =>
             {
                 while (receiver.TryRead(buffer.AsSpan(got), out int n) && n > 0) got += n;
                 return got >= 11;
@@ -367,7 +368,7 @@ public sealed class PipeTests
             Assert.Equal("Hello world"u8.ToArray(), buffer[..got]);
 
             sender.Dispose(); // cat sees end of input and exits, closing its output
-            DgramWait.For(poll, events, ReceiverToken, e => e.IsReadClosed, "read-closed after cat exits");
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadClosed);
             Assert.True(receiver.TryRead(buffer, out int end));
             Assert.Equal(0, end);
         }
