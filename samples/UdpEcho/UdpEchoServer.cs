@@ -41,6 +41,7 @@ public sealed class UdpEchoServer : IDisposable
     private readonly Waker _stop;
     private readonly byte[] _buffer = new byte[MaxDatagram];
     private readonly SocketAddress _peer;
+    private readonly Events _events = new(64);
     private int _pendingLength = -1;
     private long _echoed;
     private long _dropped;
@@ -95,18 +96,29 @@ public sealed class UdpEchoServer : IDisposable
     /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
-        var events = new Events(64);
         while (!_stopping)
         {
-            _poll.Wait(events);
-            foreach (Event ev in events)
+            RunOnce();
+        }
+    }
+
+    /// <summary>
+    /// One turn of the loop: waits (up to <paramref name="timeout"/>; <see langword="null"/> = until something
+    /// happens) and handles what arrived. For driving the server step by step from your own loop or a test.
+    /// </summary>
+    /// <returns>The number of events handled.</returns>
+    public int RunOnce(TimeSpan? timeout = null)
+    {
+        int count = _poll.Wait(_events, timeout);
+        foreach (Event ev in _events)
+        {
+            if (ev.Token == SocketToken)
             {
-                if (ev.Token == SocketToken)
-                {
-                    Echo();
-                }
+                Echo();
             }
         }
+
+        return count;
     }
 
     /// <summary>Closes the socket, the waker and the Poll.</summary>
