@@ -53,6 +53,7 @@ public sealed class PipeAllocationTests
             poll.Registry.Register(sender, (Token)1, Interest.Writable);
             byte[] payload = new byte[512];
             byte[] buffer = new byte[512];
+            ArraySegment<byte>[] segments = [new ArraySegment<byte>(payload, 0, 100), new ArraySegment<byte>(payload, 100, 100)];
 
             Run(100);
             long before = GC.GetAllocatedBytesForCurrentThread();
@@ -68,6 +69,8 @@ public sealed class PipeAllocationTests
                     poll.Wait(events, TimeSpan.Zero);
                     receiver.TryRead(buffer, out _);
                     receiver.TryRead(buffer, out _); // the would-block path too
+                    sender.TryWrite(segments, out _);
+                    receiver.TryRead(segments, out _);
                 }
             }
         }
