@@ -91,7 +91,7 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// Reads into several buffers in order with one system call (<c>readv</c>, scatter I/O), without blocking.
     /// Allocates nothing; at most 1024 segments are used.
     /// </summary>
-    /// <param name="buffers">The segments to fill, in order.</param>
+    /// <param name="buffers">The segments to fill, in order. With no non-empty segment the result is <see langword="true"/> with 0, as for an empty span.</param>
     /// <param name="bytesRead">The total bytes read; 0 with a <see langword="true"/> result means every writer has closed.</param>
     /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN).</returns>
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
