@@ -62,6 +62,13 @@ public sealed class EchoServer : IDisposable
     /// <summary>Connections open right now.</summary>
     public int OpenConnections => _slotsInUse;
 
+    /// <summary>
+    /// <c>SO_SNDBUF</c> for accepted connections, in bytes; <see langword="null"/> (the default) leaves the kernel's
+    /// auto-tuning on. A fixed size bounds the kernel memory per client, so more of a slow reader's backlog waits in
+    /// the server's own pending buffer (where the high-water mark applies).
+    /// </summary>
+    public int? ConnectionSendBufferSize { get; init; }
+
     /// <summary>The most output ever held back for one slow reader, in bytes (0 if every echo went out at once).</summary>
     public int PeakPendingBytes { get; private set; }
 
@@ -152,6 +159,11 @@ public sealed class EchoServer : IDisposable
             }
 
             stream.NoDelay = true;
+            if (ConnectionSendBufferSize is { } size)
+            {
+                stream.SendBufferSize = size;
+            }
+
             int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotsInUse;
             if (slot == _connections.Length)
             {

@@ -334,10 +334,10 @@ public sealed class TcpStream : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 → 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 -> 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
     public override string ToString() => _core.IsDisposed
         ? "TcpStream(disposed)"
-        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} → {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
+        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} -> {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);
