@@ -128,8 +128,13 @@ internal static class NetHelpers
         return result;
     }
 
-    /// <summary>Number of open descriptors of this process.</summary>
-    public static int OpenDescriptorCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
+    /// <summary>
+    /// Number of open descriptors of this process that are not files: sockets, pipes, epoll/eventfd/timerfd
+    /// (what sources own). Files are left out because the runtime maps assemblies it loads lazily (e.g.
+    /// Microsoft.Win32.Registry.dll, seen appearing mid-run) through descriptors it keeps open.
+    /// </summary>
+    public static int OpenDescriptorCount() =>
+        Directory.GetFileSystemEntries("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget is { } target && !target.StartsWith('/'));
 
     /// <summary>Whether IPv6 loopback (::1) can be bound here.</summary>
     public static bool HasIPv6Loopback()
