@@ -264,7 +264,7 @@ public sealed class TcpStream : ISource, IDisposable
     /// </summary>
     /// <param name="buffers">The segments to fill, in order; pass an array, a <c>List</c>'s span
     /// (<c>CollectionsMarshal.AsSpan</c>) or a collection expression such as <c>[header, body]</c>.</param>
-    /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream.</param>
+    /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream (or that every segment was empty).</param>
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>

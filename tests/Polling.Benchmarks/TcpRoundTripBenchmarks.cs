@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using Polling.Net;
 using TcpListener = Polling.Net.TcpListener;
 
@@ -9,10 +10,13 @@ namespace Polling.Benchmarks;
 /// <summary>
 /// One 64-byte write and the matching read on a connected loopback TCP pair, both non-blocking:
 /// Polling's TcpStream.TryWrite/TryRead against System.Net.Sockets.Socket.Send/Receive (the baseline,
-/// using the SocketError overloads so that "would block" does not throw either).
+/// using the SocketError overloads so that "would block" does not throw either). A second category
+/// measures a read that would block (an empty socket), where the kernel does little and the wrapper shows.
 /// </summary>
 /// <example>dotnet run -c Release --project tests/Polling.Benchmarks -- --filter '*TcpRoundTrip*' --job short</example>
 [MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class TcpRoundTripBenchmarks
 {
     private readonly byte[] _outgoing = new byte[64];
@@ -58,6 +62,7 @@ public class TcpRoundTripBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "Socket Send+Receive (non-blocking)")]
+    [BenchmarkCategory("RoundTrip")]
     public int SocketRoundTrip()
     {
         int sent = _socketClient.Send(_outgoing, SocketFlags.None, out SocketError error);
@@ -84,6 +89,7 @@ public class TcpRoundTripBenchmarks
     }
 
     [Benchmark(Description = "TcpStream TryWrite+TryRead")]
+    [BenchmarkCategory("RoundTrip")]
     public int PollingRoundTrip()
     {
         _client.TryWrite(_outgoing, out int sent);
@@ -98,4 +104,16 @@ public class TcpRoundTripBenchmarks
 
         return received;
     }
+
+    [Benchmark(Baseline = true, Description = "Socket Receive, would block")]
+    [BenchmarkCategory("WouldBlock")]
+    public SocketError SocketWouldBlock()
+    {
+        _socketServer.Receive(_incoming, SocketFlags.None, out SocketError error);
+        return error;
+    }
+
+    [Benchmark(Description = "TcpStream TryRead, would block")]
+    [BenchmarkCategory("WouldBlock")]
+    public bool PollingWouldBlock() => _server.TryRead(_incoming, out _);
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Polling.Net;
 using TcpEcho;
 using Xunit;
@@ -71,6 +73,53 @@ public class TcpEchoTests
 
         Assert.True(server.PeakPendingBytes > 0, "the slow readers should have forced the server to hold output back");
         Assert.True(server.PeakPendingBytes <= EchoServer.HighWaterMark + 64 * 1024, $"pending output is bounded, was {server.PeakPendingBytes}");
+    }
+
+    [Fact]
+    public void TheProgramPrintsItsPortEchoesAndExitsZeroOnSigterm()
+    {
+        string program = typeof(EchoServer).Assembly.Location;
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            ArgumentList = { program, "0" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process process = Process.Start(start)!;
+        try
+        {
+            string? line = process.StandardOutput.ReadLine();
+            Assert.NotNull(line);
+            Assert.Matches(@"^listening on 127\.0\.0\.1:\d+$", line);
+            int port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
+            Assert.NotEqual(0, port);
+
+            using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                client.Connect(new IPEndPoint(IPAddress.Loopback, port));
+                client.Send("echo me"u8);
+                var reply = new byte[7];
+                int got = 0;
+                while (got < reply.Length)
+                {
+                    got += client.Receive(reply.AsSpan(got));
+                }
+
+                Assert.Equal("echo me"u8.ToArray(), reply);
+            }
+
+            Assert.Equal(0, Tmds.Linux.LibC.kill(process.Id, Tmds.Linux.LibC.SIGTERM));
+            Assert.True(process.WaitForExit((int)Deadline.TotalMilliseconds), "the server exits after SIGTERM");
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("stopped after 1 connections", process.StandardOutput.ReadToEnd());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
     }
 
     /// <summary>
