@@ -128,7 +128,7 @@ internal static class NetHelpers
         return result;
     }
 
-    /// <summary>Number of open descriptors of this process.</summary>
+    /// <summary>Open descriptors that sources could own; see <see cref="Descriptors.Count"/>.</summary>
     public static int OpenDescriptorCount() => Descriptors.Count();
 
     /// <summary>Whether IPv6 loopback (::1) can be bound here.</summary>
