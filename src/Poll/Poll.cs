@@ -14,7 +14,8 @@ namespace Polling;
 /// <see cref="Registry"/> and <see cref="Waker.Wake"/> may be used from any thread meanwhile.
 /// <see cref="Dispose"/> may be called from any thread: a <see cref="Wait"/> blocked on another thread
 /// then returns by throwing <see cref="ObjectDisposedException"/>.</para>
-/// <para>Disposing a Poll closes its epoll descriptor only; registered sources stay open and usable.</para>
+/// <para>Disposing a Poll closes its own descriptors only (the epoll descriptor, or poll(2)'s internal eventfd);
+/// registered sources stay open and usable.</para>
 /// <para><b>Backends:</b> <c>new Poll()</c> uses epoll; <c>new Poll(PollBackend.Poll)</c> uses poll(2), which
 /// holds the same readiness rules with O(registered sources) waits and emulated edge triggering. The one
 /// difference callers can see: a <see cref="SourceFd"/> registered with <see cref="Trigger.Edge"/> is reported
