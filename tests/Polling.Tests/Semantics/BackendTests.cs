@@ -132,18 +132,20 @@ public class BackendTests
     {
         using var poll = new Poll(PollBackend.Poll);
         var events = new Events(8);
-        int fd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
-        Assert.True(fd >= 0);
+
+        // Descriptor numbers are handed out lowest-first, and other tests run in parallel: park this one
+        // far above them so that nobody else can be given its number once it is closed.
+        int fd = HighEventFd();
         poll.Registry.Register(new SourceFd(fd), (Token)5, Interest.Readable, Trigger.Level);
         close(fd);   // misuse: closed without deregistering (SourceFd's docs say deregister first)
 
         Assert.Equal(0, poll.Wait(events, TimeSpan.Zero));        // POLLNVAL: nothing reported
         Assert.Equal(0, poll.Wait(events, TimeSpan.FromMilliseconds(20)));  // and no busy loop: it timed out
 
-        int reused = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+        int reused = HighEventFd();
         try
         {
-            Assert.Equal(fd, reused);   // the kernel hands out the lowest free number
+            Assert.Equal(fd, reused);
             poll.Registry.Register(new SourceFd(reused), (Token)6, Interest.Readable, Trigger.Level);
             Assert.Equal(1, poll.Wait(events, TimeSpan.Zero));
             Assert.Equal((Token)6, events[0].Token);
@@ -350,6 +352,18 @@ public class BackendTests
         {
             idle.ForEach(s => s.Dispose());
         }
+    }
+
+    /// <summary>A readable eventfd at the lowest free descriptor number from 5000 up.</summary>
+    private static int HighEventFd()
+    {
+        const int F_DUPFD_CLOEXEC = 1030;
+        int low = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+        Assert.True(low >= 0);
+        int high = fcntl(low, F_DUPFD_CLOEXEC, 5000);
+        close(low);
+        Assert.True(high >= 5000);
+        return high;
     }
 
     /// <summary>A thread blocked in <see cref="Poll.Wait"/>; started and given a moment to block before the constructor returns.</summary>
