@@ -8,7 +8,10 @@ namespace Polling;
 /// </summary>
 /// <remarks>
 /// <para><b>Thread safety:</b> every method may be called from any thread, including while another
-/// thread is blocked in <see cref="Poll.Wait"/>; a change takes effect for that wait or the next.</para>
+/// thread is blocked in <see cref="Poll.Wait"/>; a change takes effect for that wait or the next. On the
+/// poll(2) backend (<see cref="PollBackend.Poll"/>) a change made while another thread is blocked briefly
+/// interrupts that wait internally (it resumes with the new set; no event is reported for the interruption),
+/// so frequent cross-thread changes cost a wakeup each there; on epoll the kernel applies them directly.</para>
 /// <para><b>Errors:</b> <see cref="ArgumentNullException"/> for a null source;
 /// <see cref="ArgumentException"/> for an empty interest or a trigger that is not exactly one of
 /// Edge/Level (optionally with Oneshot); <see cref="InvalidOperationException"/> for registering a
@@ -57,7 +60,8 @@ public sealed class Registry
 
     /// <summary>
     /// Changes the token, interest or trigger of a registered source. Readiness is re-evaluated: if the
-    /// source is ready now, the next <see cref="Poll.Wait"/> reports it (this also rearms a Oneshot).
+    /// source is ready now, the next <see cref="Poll.Wait"/> reports it (this also rearms a Oneshot, and
+    /// on the poll(2) backend every edge-triggered direction).
     /// </summary>
     public void Reregister(ISource source, Token token, Interest interest, Trigger trigger = Trigger.Edge)
     {
@@ -75,23 +79,28 @@ public sealed class Registry
         source.Deregister(this);
     }
 
-    /// <summary>Registers a raw descriptor; <paramref name="source"/> names it in error messages.</summary>
-    internal void RegisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null)
+    /// <summary>
+    /// Registers a raw descriptor; <paramref name="source"/> names it in error messages.
+    /// <paramref name="rearmsOnWouldBlock"/>: the source calls <see cref="Rearm"/> whenever an I/O call
+    /// returns would-block (true for Polling's own sources through <see cref="Registration"/>; false for
+    /// a <see cref="SourceFd"/>, which the poll(2) backend therefore reports level-triggered under Edge).
+    /// </summary>
+    internal void RegisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null, bool rearmsOnWouldBlock = false)
     {
         Validate(interest, trigger);
         ThrowIfDisposed();
-        int errno = _selector.Register(fd, token, interest, trigger);
+        int errno = _selector.Register(fd, token, interest, trigger, rearmsOnWouldBlock);
         if (errno != 0)
         {
             throw ControlFailed(errno, "register", fd, token, source);
         }
     }
 
-    internal void ReregisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null)
+    internal void ReregisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null, bool rearmsOnWouldBlock = false)
     {
         Validate(interest, trigger);
         ThrowIfDisposed();
-        int errno = _selector.Reregister(fd, token, interest, trigger);
+        int errno = _selector.Reregister(fd, token, interest, trigger, rearmsOnWouldBlock);
         if (errno != 0)
         {
             throw ControlFailed(errno, "reregister", fd, token, source);
