@@ -35,6 +35,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, EntryPoint = "timerfd_gettime")]
     public static partial int timerfd_gettime(int fd, itimerspec* currentValue);
 
+    [LibraryImport(Libc, EntryPoint = "clock_gettime")]
+    public static partial int clock_gettime(int clockid, timespec* time);
+
     [LibraryImport(Libc, EntryPoint = "signalfd")]
     public static partial int signalfd(int fd, sigset_t* mask, int flags);
 
