@@ -95,7 +95,7 @@ public sealed class TimerSource : ISource, IDisposable
     {
         long due = ToDueNanoseconds(dueTime, nameof(dueTime));
         ThrowIfDisposed("set");
-        Set(due, 0, $"arm {this} once in {dueTime}");
+        Set(due, 0);
     }
 
     /// <summary>Arms the timer to expire every <paramref name="period"/>, first one period from now.</summary>
@@ -122,7 +122,7 @@ public sealed class TimerSource : ISource, IDisposable
         }
 
         ThrowIfDisposed("set");
-        Set(due, ToNanoseconds(period), $"arm {this} every {period}");
+        Set(due, ToNanoseconds(period));
     }
 
     /// <summary>Disarms the timer and discards unread expirations: no event follows. Harmless when already disarmed.</summary>
@@ -130,7 +130,7 @@ public sealed class TimerSource : ISource, IDisposable
     public void Cancel()
     {
         ThrowIfDisposed("cancel");
-        Set(0, 0, $"disarm {this}");
+        Set(0, 0);
     }
 
     /// <summary>
@@ -225,12 +225,12 @@ public sealed class TimerSource : ISource, IDisposable
         }
     }
 
-    private void Set(long dueNanoseconds, long periodNanoseconds, string operation)
+    private void Set(long dueNanoseconds, long periodNanoseconds)
     {
         int errno = TimerFd.Set(_timerFd, dueNanoseconds, periodNanoseconds, absolute: false);
         if (errno != 0)
         {
-            throw Errno.ToIOException(errno, operation);
+            throw Errno.ToIOException(errno, $"timerfd_settime on {this} (due in {dueNanoseconds} ns, period {periodNanoseconds} ns)");
         }
     }
 
