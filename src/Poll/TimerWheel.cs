@@ -24,7 +24,8 @@ namespace Polling;
 /// down a level (at most five extra wake-ups in a timeout's life, fewer the closer it is).</para>
 /// <para><b>Timing.</b> A timeout never expires early: a delay is rounded up to the next whole millisecond
 /// and expires at the first <see cref="TakeExpired"/> at or after that time — typically within a millisecond
-/// plus the loop's own latency. Expired tokens come back in deadline order, to the millisecond.</para>
+/// plus the loop's own latency. A zero delay is due at once. Expired tokens come back earliest first (to the
+/// millisecond), except that timeouts already due when they were scheduled come back first.</para>
 /// <para><b>Readiness.</b> Readable once a timeout is due. Only <see cref="Interest.Readable"/> may be
 /// registered. With <see cref="Trigger.Edge"/> call <see cref="TakeExpired"/> until it returns fewer tokens
 /// than the buffer holds; <see cref="Trigger.Level"/> reports every wait while expired tokens wait to be taken.
@@ -225,6 +226,9 @@ public sealed class TimerWheel : ISource, IDisposable
         _registration.Deregister(registry, _timerFd.Fd, this);
     }
 
+    /// <summary>The tick up to which the wheel has processed time.</summary>
+    internal long Elapsed => _elapsed;
+
     /// <summary>The current tick: whole milliseconds since the wheel was created, rounded down.</summary>
     internal long NowTick() => (TimerFd.Now() - _origin) / NanosecondsPerTick;
 
@@ -317,11 +321,16 @@ public sealed class TimerWheel : ISource, IDisposable
         }
     }
 
-    /// <summary>The tick at or after now + <paramref name="delay"/>: rounded up so no timeout fires early.</summary>
+    /// <summary>
+    /// The tick for now + <paramref name="delay"/>: rounded up so that no timeout fires early, except that a zero
+    /// delay means the current tick, so the timeout is due at once.
+    /// </summary>
     private long DeadlineAfter(TimeSpan delay)
     {
-        long nanoseconds = TimerFd.Now() - _origin + (delay.Ticks * 100);
-        return (nanoseconds + NanosecondsPerTick - 1) / NanosecondsPerTick;
+        long nanoseconds = TimerFd.Now() - _origin;
+        return delay == TimeSpan.Zero
+            ? nanoseconds / NanosecondsPerTick
+            : (nanoseconds + (delay.Ticks * 100) + NanosecondsPerTick - 1) / NanosecondsPerTick;
     }
 
     /// <summary>
@@ -345,14 +354,17 @@ public sealed class TimerWheel : ISource, IDisposable
                 continue;
             }
 
+            // Search from the slot after the current one: below the top level an entry never sits in the
+            // current slot (it would belong to a finer level), and at the top level the current slot can only
+            // hold entries for the next turn of the wheel, so it comes last.
             int shift = level * LevelBits;
-            int nowSlot = (int)((_elapsed >> shift) & SlotMask);
-            int slot = (BitOperations.TrailingZeroCount(BitOperations.RotateRight(occupied, nowSlot)) + nowSlot) & SlotMask;
+            int first = (int)((_elapsed >> shift) + 1) & SlotMask;
+            int slot = (BitOperations.TrailingZeroCount(BitOperations.RotateRight(occupied, first)) + first) & SlotMask;
             long levelRange = 1L << (shift + LevelBits);
             deadline = (_elapsed & ~(levelRange - 1)) + ((long)slot << shift);
             if (deadline <= _elapsed)
             {
-                // Only the top level wraps around: its slot lies in the next turn.
+                // Only the top level wraps around: this slot lies in the next turn.
                 deadline += levelRange;
             }
 
