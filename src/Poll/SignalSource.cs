@@ -59,8 +59,8 @@ public sealed class SignalSource : ISource, IDisposable
     /// the signals keep their default action.
     /// </summary>
     /// <param name="signals">One or more signals: named <see cref="PosixSignal"/> values, or raw Linux signal numbers cast to <see cref="PosixSignal"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="signals"/> is empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A signal cannot be caught (e.g. SIGKILL, SIGSTOP, or one the runtime reserves).</exception>
+    /// <exception cref="ArgumentException"><paramref name="signals"/> is empty, or holds a signal that cannot be caught
+    /// (SIGKILL, SIGSTOP, or a number that is not a signal); nothing is caught then.</exception>
     /// <exception cref="IOException">The kernel refused to create the eventfd.</exception>
     public SignalSource(params ReadOnlySpan<PosixSignal> signals)
     {
@@ -90,7 +90,7 @@ public sealed class SignalSource : ISource, IDisposable
             for (; created < _signals.Length; created++)
             {
                 int index = created;
-                _registrations[index] = PosixSignalRegistration.Create(_signals[index], context => OnSignal(context, index));
+                _registrations[index] = Catch(_signals[index], context => OnSignal(context, index));
             }
         }
         catch
@@ -163,6 +163,20 @@ public sealed class SignalSource : ISource, IDisposable
         _notifier.Reregister(registry, token, interest, trigger);
 
     void ISource.Deregister(Registry registry) => _notifier.Deregister(registry);
+
+    private static PosixSignalRegistration Catch(PosixSignal signal, Action<PosixSignalContext> handler)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, handler);
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException)
+        {
+            throw new ArgumentException(
+                $"Signal {signal} ({(int)signal}) cannot be caught: {e.Message}. SIGKILL (9) and SIGSTOP (19) never can; " +
+                "give a named PosixSignal or a Linux signal number from 1 to 64 cast to PosixSignal.", "signals", e);
+        }
+    }
 
     private void OnSignal(PosixSignalContext context, int index)
     {
