@@ -1,0 +1,30 @@
+// TcpEcho: an echo server on Polling. One Poll, edge-triggered, a slab of connections indexed by token.
+//   dotnet run -c Release --project samples/TcpEcho -- [port]      (default 9000; 0 picks a free port)
+// Prints "listening on 127.0.0.1:PORT" once ready; Ctrl+C (SIGINT) or SIGTERM stops it with exit code 0.
+using System.Net;
+using System.Runtime.InteropServices;
+using TcpEcho;
+
+int port = 9000;
+if (args.Length > 0 && (!int.TryParse(args[0], out port) || port is < 0 or > 65535))
+{
+    Console.Error.WriteLine($"usage: TcpEcho [port]   (0..65535, default 9000; got '{args[0]}')");
+    return 2;
+}
+
+using var server = new EchoServer(new IPEndPoint(IPAddress.Loopback, port));
+
+// Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true;   // we exit on our own, with code 0
+    server.Stop();
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+Console.WriteLine($"listening on {server.LocalEndPoint}");
+server.Run();
+Console.WriteLine($"stopped after {server.AcceptedConnections} connections");
+return 0;

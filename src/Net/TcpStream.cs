@@ -1,0 +1,363 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Polling.Net.Os;
+using Polling.Os;
+
+namespace Polling.Net;
+
+/// <summary>
+/// A non-blocking TCP connection (IPv4 or IPv6) that can be registered with a <see cref="Poll"/>. Reads and
+/// writes are <c>Try…</c> calls that return <see langword="false"/> instead of blocking and allocate nothing.
+/// This is mio's <c>TcpStream</c>.
+/// </summary>
+/// <remarks>
+/// <para><b>Connecting</b> never blocks: <see cref="Connect"/> returns at once with the connection in
+/// progress. Register the stream for <see cref="Interest.Writable"/>; when the event arrives, call
+/// <see cref="TakeError"/>: <see cref="SocketError.Success"/> means connected (confirm with
+/// <see cref="RemoteEndPoint"/>, which throws <see cref="SocketException"/> with
+/// <see cref="SocketError.NotConnected"/> while the handshake is still running — then simply wait for the
+/// next event), anything else (e.g. <see cref="SocketError.ConnectionRefused"/>) means it failed. This is
+/// mio's protocol; see the example.</para>
+/// <para><b>Reading and writing</b>: <see cref="TryRead(Span{byte}, out int)"/> returns <see langword="true"/>
+/// with 0 bytes at end of stream (the peer shut down writing or closed); <see cref="TryWrite(ReadOnlySpan{byte}, out int)"/>
+/// may write fewer bytes than given (keep the rest and write it on the next writable event). With
+/// <see cref="Trigger.Edge"/> (the default), keep calling until they return <see langword="false"/> before
+/// waiting again. Writes never raise <c>SIGPIPE</c>; a write to a reset connection throws
+/// <see cref="SocketException"/> (<see cref="SocketError.ConnectionReset"/> or <see cref="SocketError.Shutdown"/>).
+/// The overloads over several buffers use one <c>recvmsg</c>/<c>sendmsg</c> call.</para>
+/// <para><b>Errors</b>: "would block" is <see langword="false"/>, never an exception; interrupted calls are
+/// retried; other failures throw <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/>
+/// matches the errno. After <see cref="Dispose"/> (idempotent; it closes the socket and removes it from its
+/// Poll) every member throws <see cref="ObjectDisposedException"/>.</para>
+/// <para><b>Thread safety</b>: one reader and one writer may use a stream concurrently (as with sockets in
+/// general); option setters and <see cref="Dispose"/> may be called from any thread.</para>
+/// </remarks>
+/// <example>
+/// Connect without blocking, then send a request and read the reply:
+/// <code>
+/// const Token Client = (Token)1;
+/// using var poll = new Poll();
+/// var events = new Events(16);
+/// using var stream = TcpStream.Connect(new IPEndPoint(IPAddress.Loopback, 9000));
+/// poll.Registry.Register(stream, Client, Interest.Readable | Interest.Writable);
+///
+/// bool connected = false;
+/// byte[] buffer = new byte[4096];
+/// while (true)
+/// {
+///     poll.Wait(events);
+///     foreach (Event ev in events)
+///     {
+///         if (!connected &amp;&amp; ev.IsWritable)
+///         {
+///             SocketError error = stream.TakeError();
+///             if (error != SocketError.Success) throw new SocketException((int)error);  // e.g. ConnectionRefused
+///             try { _ = stream.RemoteEndPoint; } catch (SocketException) { continue; }  // not yet: wait again
+///             connected = true;
+///             stream.TryWrite("ping\n"u8, out _);
+///         }
+///         if (ev.IsReadable)
+///         {
+///             while (stream.TryRead(buffer, out int n))
+///             {
+///                 if (n == 0) return;                                   // peer closed
+///                 Console.Write(Encoding.UTF8.GetString(buffer, 0, n));
+///             }
+///         }
+///     }
+/// }
+/// </code>
+/// </example>
+public sealed class TcpStream : ISource, IDisposable
+{
+    private SourceCore _core;
+
+    internal TcpStream(FdHandle handle, AddressFamily family)
+    {
+        _core = new SourceCore(handle);
+        AddressFamily = family;
+    }
+
+    /// <summary><see cref="AddressFamily.InterNetwork"/> or <see cref="AddressFamily.InterNetworkV6"/>.</summary>
+    public AddressFamily AddressFamily { get; }
+
+    /// <summary>This end's address (after <see cref="Connect"/>, the kernel assigns it while connecting).</summary>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public IPEndPoint LocalEndPoint => _core.GetIPEndPoint(peer: false, this);
+
+    /// <summary>The peer's address.</summary>
+    /// <exception cref="SocketException">With <see cref="SocketError.NotConnected"/> while a non-blocking connect
+    /// is still in progress (or after it failed, or after the connection was reset).</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public IPEndPoint RemoteEndPoint => _core.GetIPEndPoint(peer: true, this);
+
+    /// <summary>
+    /// The socket descriptor, for your own system calls: <c>(int)Handle.DangerousGetHandle()</c>, bracketed by
+    /// <c>DangerousAddRef</c>/<c>DangerousRelease</c> if another thread may dispose the stream. The stream owns
+    /// it: do not close or dispose it.
+    /// </summary>
+    public SafeHandle Handle => _core.Handle;
+
+    /// <summary><c>TCP_NODELAY</c>: send small writes at once instead of coalescing them (Nagle's algorithm off).</summary>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public bool NoDelay
+    {
+        get => _core.GetFlag(SocketCalls.IPPROTO_TCP, SocketCalls.TCP_NODELAY, "TCP_NODELAY", this);
+        set => _core.SetFlag(SocketCalls.IPPROTO_TCP, SocketCalls.TCP_NODELAY, value, "TCP_NODELAY", this);
+    }
+
+    /// <summary>
+    /// <c>SO_KEEPALIVE</c>: probe an idle connection so that a vanished peer is eventually detected (the timing
+    /// follows the system's <c>net.ipv4.tcp_keepalive_*</c> settings).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public bool KeepAlive
+    {
+        get => _core.GetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_KEEPALIVE, "SO_KEEPALIVE", this);
+        set => _core.SetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_KEEPALIVE, value, "SO_KEEPALIVE", this);
+    }
+
+    /// <summary>
+    /// <c>SO_LINGER</c>: <see langword="null"/> (the default) closes gracefully in the background;
+    /// <see cref="TimeSpan.Zero"/> makes <see cref="Dispose"/> reset the connection (the peer sees
+    /// <see cref="SocketError.ConnectionReset"/>) and discard unsent data; a positive time (rounded up to whole
+    /// seconds) makes <see cref="Dispose"/> block — even on this non-blocking socket, that is Linux — until the
+    /// unsent data is delivered or the time is up. An event loop wants <see langword="null"/> or zero.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative time.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public TimeSpan? Linger
+    {
+        get
+        {
+            _core.Check(SocketCalls.GetLinger(_core.Live(this), out int? seconds), "read SO_LINGER of", this);
+            return seconds is { } s ? TimeSpan.FromSeconds(s) : null;
+        }
+
+        set
+        {
+            int? seconds = null;
+            if (value is { } time)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(time, TimeSpan.Zero, nameof(Linger));
+                seconds = (int)Math.Min(Math.Ceiling(time.TotalSeconds), int.MaxValue);
+            }
+
+            _core.Check(SocketCalls.SetLinger(_core.Live(this), seconds), $"set SO_LINGER to {value?.ToString() ?? "off"} on", this);
+        }
+    }
+
+    /// <summary><c>SO_RCVBUF</c>, in bytes. Linux doubles the value you set (for its bookkeeping) and reports the doubled value.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public int ReceiveBufferSize
+    {
+        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
+            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
+        }
+    }
+
+    /// <summary><c>SO_SNDBUF</c>, in bytes. Linux doubles the value you set and reports the doubled value.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public int SendBufferSize
+    {
+        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
+            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
+        }
+    }
+
+    /// <summary>The time-to-live (IPv4 <c>IP_TTL</c>) or hop limit (IPv6 <c>IPV6_UNICAST_HOPS</c>) of sent packets; 1 to 255.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 1..255.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused.</exception>
+    public int Ttl
+    {
+        get => _core.GetTtl(AddressFamily, this);
+        set => _core.SetTtl(AddressFamily, value, this);
+    }
+
+    /// <summary>
+    /// Starts connecting to <paramref name="endpoint"/> and returns at once, before the handshake completes.
+    /// Register the stream for <see cref="Interest.Writable"/>; on the event, <see cref="TakeError"/> tells
+    /// whether the connection succeeded (see the class example).
+    /// </summary>
+    /// <param name="endpoint">An IPv4 or IPv6 address and port.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
+    /// <exception cref="SocketException">The kernel refused at once, e.g. <see cref="SocketError.NetworkUnreachable"/>.
+    /// A refused connection is usually reported later, through <see cref="TakeError"/>.</exception>
+    public static TcpStream Connect(IPEndPoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        AddressFamily family = TcpListener.IPFamily(endpoint, nameof(endpoint));
+        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_STREAM, $"create a TCP socket to connect to {endpoint}");
+        try
+        {
+            Span<byte> address = stackalloc byte[SockAddr.StorageSize];
+            int length = SockAddr.Write(endpoint, family, address);
+            int errno = SocketCalls.Connect(handle, address[..length]);
+            if (errno != 0)
+            {
+                throw SocketErrors.Exception(errno, $"connect a TCP stream to {endpoint}");
+            }
+
+            return new TcpStream(handle, family);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes over a TCP <see cref="Socket"/> created elsewhere (connected, or connecting): its descriptor is
+    /// duplicated (close-on-exec) and made non-blocking, and <paramref name="socket"/> is disposed — from now on
+    /// only this stream reads and writes the connection.
+    /// </summary>
+    /// <param name="socket">A TCP socket (IPv4 or IPv6) that is not listening.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="socket"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="socket"/> is not a TCP socket, or is a listening one
+    /// (use <see cref="TcpListener.FromSocket"/>). It is left untouched.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="socket"/> is disposed.</exception>
+    /// <exception cref="SocketException">The kernel refused to duplicate the descriptor.</exception>
+    public static TcpStream FromSocket(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        AddressFamily family = ValidateTcp(socket, nameof(socket));
+        if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection) is int listening && listening != 0)
+        {
+            throw new ArgumentException("The socket is listening: use TcpListener.FromSocket for it.", nameof(socket));
+        }
+
+        return new TcpStream(SocketCalls.Adopt(socket, "take over a TCP Socket"), family);
+    }
+
+    /// <summary>
+    /// Reads what is available, up to <paramref name="buffer"/>'s length, without blocking. Allocates nothing.
+    /// </summary>
+    /// <param name="buffer">Where to put the bytes.</param>
+    /// <param name="bytesRead">How many bytes were read; 0 with a <see langword="true"/> result means end of
+    /// stream (the peer will send nothing more) — or that <paramref name="buffer"/> was empty.</param>
+    /// <returns><see langword="false"/> if nothing is available yet (EAGAIN): wait for the next readable event.</returns>
+    /// <exception cref="SocketException">The connection failed, e.g. <see cref="SocketError.ConnectionReset"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public bool TryRead(Span<byte> buffer, out int bytesRead) =>
+        _core.TryReceive(buffer, 0, out bytesRead, "read from", this);
+
+    /// <summary>
+    /// Reads into several buffers in order with one system call (<c>recvmsg</c>, scatter I/O), without blocking.
+    /// Allocates nothing; at most 1024 segments are used.
+    /// </summary>
+    /// <param name="buffers">The segments to fill, in order; pass an array, a <c>List</c>'s span
+    /// (<c>CollectionsMarshal.AsSpan</c>) or a collection expression such as <c>[header, body]</c>.</param>
+    /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream.</param>
+    /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
+    /// <exception cref="SocketException">The connection failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead)
+    {
+        bool done = _core.TryVectored(SocketCalls.Vector.Receive, buffers, out long read, "read from", this);
+        bytesRead = (int)read;
+        return done;
+    }
+
+    /// <summary>
+    /// Writes as much of <paramref name="buffer"/> as the socket takes now, without blocking. Allocates nothing.
+    /// </summary>
+    /// <param name="buffer">The bytes to send.</param>
+    /// <param name="bytesWritten">How many bytes were taken; may be fewer than <paramref name="buffer"/>'s length
+    /// (keep the rest for the next writable event).</param>
+    /// <returns><see langword="false"/> if the send buffer is full (EAGAIN): wait for a writable event.</returns>
+    /// <exception cref="SocketException">The connection is gone, e.g. <see cref="SocketError.ConnectionReset"/>, or
+    /// <see cref="SocketError.Shutdown"/> after the peer reset it or after <see cref="Shutdown"/> of the send side.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten) =>
+        _core.TrySend(buffer, 0, out bytesWritten, "write to", this);
+
+    /// <summary>
+    /// Writes several buffers in order with one system call (<c>sendmsg</c>, gather I/O), without blocking —
+    /// e.g. a header and a body without copying them together. Allocates nothing; at most 1024 segments are used.
+    /// </summary>
+    /// <param name="buffers">The segments to send, in order.</param>
+    /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
+    /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
+    /// <exception cref="SocketException">The connection is gone.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten)
+    {
+        bool done = _core.TryVectored(SocketCalls.Vector.Send, buffers, out long written, "write to", this);
+        bytesWritten = (int)written;
+        return done;
+    }
+
+    /// <summary>
+    /// Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>): the
+    /// next read returns them again.
+    /// </summary>
+    /// <exception cref="SocketException">The connection failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public bool TryPeek(Span<byte> buffer, out int bytesRead) =>
+        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesRead, "peek at", this);
+
+    /// <summary>
+    /// Shuts down reading, writing or both (<c>shutdown</c>). After <see cref="SocketShutdown.Send"/> the peer
+    /// reads end of stream once it has consumed the data sent before, and this side can still read — a
+    /// half-close. Further writes throw <see cref="SocketException"/> (<see cref="SocketError.Shutdown"/>).
+    /// </summary>
+    /// <exception cref="SocketException">E.g. <see cref="SocketError.NotConnected"/> before the connection is established.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public void Shutdown(SocketShutdown how) =>
+        _core.Check(SocketCalls.Shutdown(_core.Live(this), how), $"shut down ({how}) the connection of", this);
+
+    /// <summary>
+    /// Reads and clears the socket's pending error (<c>SO_ERROR</c>): <see cref="SocketError.Success"/> when
+    /// there is none. After a non-blocking <see cref="Connect"/> this is how the outcome is learned — call it
+    /// on the writable event.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    public SocketError TakeError() => _core.TakeError(this);
+
+    /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
+    public void Dispose() => _core.Close();
+
+    /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 -> 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
+    public override string ToString() => _core.IsDisposed
+        ? "TcpStream(disposed)"
+        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} -> {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
+
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Register(registry, token, interest, trigger, this);
+
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Reregister(registry, token, interest, trigger, this);
+
+    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+
+    /// <summary>Checks that <paramref name="socket"/> is an IPv4/IPv6 TCP socket and returns its family.</summary>
+    internal static AddressFamily ValidateTcp(Socket socket, string parameterName)
+    {
+        if (socket.SocketType != SocketType.Stream || socket.ProtocolType != ProtocolType.Tcp
+            || socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException(
+                $"Expected a TCP socket (IPv4 or IPv6, SocketType.Stream, ProtocolType.Tcp) but got {socket.AddressFamily}/{socket.SocketType}/{socket.ProtocolType}.",
+                parameterName);
+        }
+
+        return socket.AddressFamily;
+    }
+}
