@@ -3,7 +3,7 @@ using Polling.Os;
 namespace Polling;
 
 /// <summary>
-/// The event loop's heart: owns the kernel's readiness queue (epoll), hands out the
+/// The event loop's heart: owns the kernel's readiness queue (epoll, or poll(2) — see <see cref="PollBackend"/>), hands out the
 /// <see cref="Registry"/> for registering sources, and blocks in <see cref="Wait"/> until some of them
 /// are ready. Events come back in a reusable <see cref="Events"/> batch that the caller iterates and
 /// switches over — no callbacks, no hidden threads, no allocation per wait.
@@ -15,6 +15,10 @@ namespace Polling;
 /// <see cref="Dispose"/> may be called from any thread: a <see cref="Wait"/> blocked on another thread
 /// then returns by throwing <see cref="ObjectDisposedException"/>.</para>
 /// <para>Disposing a Poll closes its epoll descriptor only; registered sources stay open and usable.</para>
+/// <para><b>Backends:</b> <c>new Poll()</c> uses epoll; <c>new Poll(PollBackend.Poll)</c> uses poll(2), which
+/// holds the same readiness rules with O(registered sources) waits and emulated edge triggering. The one
+/// difference callers can see: a <see cref="SourceFd"/> registered with <see cref="Trigger.Edge"/> is reported
+/// level-triggered on the poll(2) backend (see <see cref="PollBackend"/>).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -44,21 +48,34 @@ public sealed class Poll : IDisposable
     private int _waiting;
     private int _disposed;
 
-    /// <summary>Creates a Poll on a new epoll descriptor (close-on-exec).</summary>
+    /// <summary>Creates a Poll on a new epoll descriptor (close-on-exec); the same as <c>new Poll(PollBackend.Epoll)</c>.</summary>
     /// <exception cref="IOException">The kernel refused (e.g. the descriptor limit was reached).</exception>
     public Poll()
-        : this(new EpollSelector())
+        : this(PollBackend.Epoll)
     {
     }
 
-    internal Poll(ISelector selector)
+    /// <summary>Creates a Poll that waits with <paramref name="backend"/>: epoll (the default) or poll(2).</summary>
+    /// <param name="backend">The kernel mechanism; see <see cref="PollBackend"/> for what differs.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="backend"/> is not a defined <see cref="PollBackend"/>.</exception>
+    /// <exception cref="IOException">The kernel refused (e.g. the descriptor limit was reached).</exception>
+    public Poll(PollBackend backend)
+        : this(CreateSelector(backend), backend)
+    {
+    }
+
+    internal Poll(ISelector selector, PollBackend backend)
     {
         _selector = selector;
+        Backend = backend;
         Registry = new Registry(this, selector);
     }
 
     /// <summary>Registers, reregisters and deregisters sources; usable from any thread.</summary>
     public Registry Registry { get; }
+
+    /// <summary>The kernel mechanism this Poll waits with.</summary>
+    public PollBackend Backend { get; }
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
@@ -105,7 +122,7 @@ public sealed class Poll : IDisposable
     }
 
     /// <summary>
-    /// Closes the epoll descriptor (once; later calls do nothing). A <see cref="Wait"/> blocked on another
+    /// Closes the backend's descriptors (once; later calls do nothing). A <see cref="Wait"/> blocked on another
     /// thread is woken and throws <see cref="ObjectDisposedException"/>. Registered sources stay open.
     /// </summary>
     public void Dispose()
@@ -123,6 +140,14 @@ public sealed class Poll : IDisposable
 
         _selector.Dispose();
     }
+
+    private static ISelector CreateSelector(PollBackend backend) => backend switch
+    {
+        PollBackend.Epoll => new EpollSelector(),
+        PollBackend.Poll => new PollSelector(),
+        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend,
+            $"'{backend}' is not a Polling backend; pass PollBackend.Epoll (the default) or PollBackend.Poll."),
+    };
 
     private void ThrowIfDisposed()
     {

@@ -8,6 +8,8 @@ namespace Polling;
 /// fails with a clear <see cref="InvalidOperationException"/> before the kernel is asked.
 /// Keep it as a mutable field of the owning source (never copy it) and pass the owner for messages.
 /// Lock-free: concurrent calls on one source resolve to one winner.
+/// A source that registers through this promises to call <see cref="Rearm"/> whenever one of its I/O calls
+/// returns would-block (EAGAIN); the poll(2) backend relies on that to emulate edge triggering.
 /// </summary>
 internal struct Registration
 {
@@ -32,7 +34,7 @@ internal struct Registration
 
         try
         {
-            registry.RegisterFd(fd, token, interest, trigger, owner);
+            registry.RegisterFd(fd, token, interest, trigger, owner, rearmsOnWouldBlock: true);
         }
         catch
         {
@@ -45,7 +47,7 @@ internal struct Registration
     {
         ArgumentNullException.ThrowIfNull(registry);
         ThrowIfNotRegisteredWith(registry, "reregister", owner);
-        registry.ReregisterFd(fd, token, interest, trigger, owner);
+        registry.ReregisterFd(fd, token, interest, trigger, owner, rearmsOnWouldBlock: true);
     }
 
     public void Deregister(Registry registry, int fd, object owner)

@@ -75,23 +75,28 @@ public sealed class Registry
         source.Deregister(this);
     }
 
-    /// <summary>Registers a raw descriptor; <paramref name="source"/> names it in error messages.</summary>
-    internal void RegisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null)
+    /// <summary>
+    /// Registers a raw descriptor; <paramref name="source"/> names it in error messages.
+    /// <paramref name="rearmsOnWouldBlock"/>: the source calls <see cref="Rearm"/> whenever an I/O call
+    /// returns would-block (true for Polling's own sources through <see cref="Registration"/>; false for
+    /// a <see cref="SourceFd"/>, which the poll(2) backend therefore reports level-triggered under Edge).
+    /// </summary>
+    internal void RegisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null, bool rearmsOnWouldBlock = false)
     {
         Validate(interest, trigger);
         ThrowIfDisposed();
-        int errno = _selector.Register(fd, token, interest, trigger);
+        int errno = _selector.Register(fd, token, interest, trigger, rearmsOnWouldBlock);
         if (errno != 0)
         {
             throw ControlFailed(errno, "register", fd, token, source);
         }
     }
 
-    internal void ReregisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null)
+    internal void ReregisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null, bool rearmsOnWouldBlock = false)
     {
         Validate(interest, trigger);
         ThrowIfDisposed();
-        int errno = _selector.Reregister(fd, token, interest, trigger);
+        int errno = _selector.Reregister(fd, token, interest, trigger, rearmsOnWouldBlock);
         if (errno != 0)
         {
             throw ControlFailed(errno, "reregister", fd, token, source);

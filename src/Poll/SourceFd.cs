@@ -10,6 +10,12 @@ namespace Polling;
 /// (Polling cannot see a descriptor's other registrations; its own socket types check this).</para>
 /// <para>The descriptor should be non-blocking, and with <see cref="Trigger.Edge"/> you must read or
 /// write it until the kernel says <c>EAGAIN</c> before waiting again.</para>
+/// <para>On the poll(2) backend (<see cref="PollBackend.Poll"/>) edge triggering is emulated by re-arming a
+/// registration when an I/O call would block, which Polling's own sources report and a raw descriptor
+/// cannot. So there a <see cref="SourceFd"/> registered with <see cref="Trigger.Edge"/> is reported
+/// level-triggered: nothing is lost, but it is reported on every wait while it stays ready. Prefer
+/// <see cref="Trigger.Level"/> or <c>Trigger.Edge | Trigger.Oneshot</c> (both native there) for raw
+/// descriptors on that backend. On epoll (the default) all triggers are native.</para>
 /// <para>Registering through <see cref="Registry"/> boxes this struct (one small allocation per
 /// <c>Register</c>/<c>Reregister</c>/<c>Deregister</c> call, none per event).</para>
 /// </remarks>

@@ -13,6 +13,13 @@ namespace Polling;
 /// <item><see cref="Level"/>: every <see cref="Poll.Wait"/> reports the source while it is ready.</item>
 /// <item><see cref="Oneshot"/>: one event, then silence until <see cref="Registry.Reregister"/>.</item>
 /// </list>
+/// <para>Spurious events are allowed (a <c>Try…</c> call after an event may return
+/// <see langword="false"/>); lost events are not. Both backends hold these rules. On epoll all three are
+/// native. On poll(2) (<see cref="PollBackend.Poll"/>) Level and Oneshot are native and Edge is emulated:
+/// the direction that fired is disarmed and Polling's sources re-arm it when a <c>Try…</c> call returns
+/// <see langword="false"/>. Two consequences: an Edge event there carries only the directions that are
+/// armed (epoll also reports a direction that was reported before and never drained), and a
+/// <see cref="SourceFd"/> under Edge is reported level-triggered, since it cannot report would-block.</para>
 /// </remarks>
 /// <example>
 /// <code>

@@ -19,10 +19,10 @@ internal sealed unsafe class EpollSelector : ISelector
         _epoll = new EpollHandle(fd);
     }
 
-    public int Register(int fd, Token token, Interest interest, Trigger trigger) =>
+    public int Register(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock) =>
         Control(EPOLL_CTL_ADD, fd, EpollFlags.For(interest, trigger), token);
 
-    public int Reregister(int fd, Token token, Interest interest, Trigger trigger) =>
+    public int Reregister(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock) =>
         Control(EPOLL_CTL_MOD, fd, EpollFlags.For(interest, trigger), token);
 
     public int Deregister(int fd) => Control(EPOLL_CTL_DEL, fd, 0, default);

@@ -1,15 +1,22 @@
 namespace Polling.Os;
 
 /// <summary>
-/// The seam between the public event loop and one kernel readiness mechanism (epoll today).
+/// The seam between the public event loop and one kernel readiness mechanism
+/// (<see cref="EpollSelector"/>, <see cref="PollSelector"/>).
 /// Registration methods are called from any thread and return 0 or an errno, so that
 /// <see cref="Registry"/> can turn the errno into the exception the contract names.
 /// </summary>
 internal interface ISelector : IDisposable
 {
-    int Register(int fd, Token token, Interest interest, Trigger trigger);
+    /// <summary>
+    /// Adds <paramref name="fd"/>. <paramref name="rearmsOnWouldBlock"/> says whether the source calls
+    /// <see cref="Rearm"/> whenever an I/O call returns would-block (Polling's own sources do; a
+    /// <see cref="SourceFd"/> cannot), which a backend that emulates edge triggering needs to know.
+    /// </summary>
+    int Register(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock);
 
-    int Reregister(int fd, Token token, Interest interest, Trigger trigger);
+    /// <summary>Changes the registration of <paramref name="fd"/> and re-evaluates its readiness (rearms it).</summary>
+    int Reregister(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock);
 
     int Deregister(int fd);
 

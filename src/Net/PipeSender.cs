@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+using Polling.Net.Os;
+using Polling.Os;
+using static Tmds.Linux.LibC;
+
+namespace Polling.Net;
+
+/// <summary>
+/// The writing end of a pipe, as a non-blocking source: call <see cref="TryWrite"/>; when it returns
+/// <see langword="false"/> (the pipe is full) or writes only part of the data, wait for
+/// <see cref="Interest.Writable"/> and write the rest. Create one with <see cref="Pipe.Create"/>, or adopt a
+/// pipe from elsewhere (a child process's standard input) with <see cref="FromHandle"/>. This is mio's
+/// <c>unix::pipe::Sender</c>.
+/// </summary>
+/// <remarks>
+/// <para>When the reading end is closed, the sender reports <see cref="Event.IsWriteClosed"/> and
+/// <see cref="Event.IsError"/>, and <see cref="TryWrite"/> throws <see cref="IOException"/> with
+/// <see cref="Exception.HResult"/> 32 (EPIPE). No <c>SIGPIPE</c> is raised: the .NET runtime ignores that
+/// signal in every process.</para>
+/// <para><b>Errors:</b> would-block is never an exception (<see cref="TryWrite"/> returns
+/// <see langword="false"/>); EINTR is retried; failures throw <see cref="IOException"/> with the errno in
+/// <see cref="Exception.HResult"/> (a pipe is not a socket, so not <c>SocketException</c>).</para>
+/// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
+/// safely (the descriptor is never used after it is closed); writes of up to 4096 bytes are atomic.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// // Write `pending` as far as the pipe takes it; resume on the next writable event.
+/// while (!pending.IsEmpty &amp;&amp; sender.TryWrite(pending.Span, out int n))
+///     pending = pending[n..];
+/// if (!pending.IsEmpty)
+///     poll.Registry.Reregister(sender, (Token)2, Interest.Writable);
+/// </code>
+/// </example>
+public sealed class PipeSender : ISource, IDisposable
+{
+    private SourceCore _core;
+
+    internal PipeSender(FdHandle handle)
+    {
+        _core = new SourceCore(handle, isSocket: false);
+    }
+
+    /// <summary>
+    /// Takes ownership of the writing end of a pipe opened elsewhere — for example
+    /// <c>AnonymousPipeServerStream.SafePipeHandle</c> or a child process's standard-input pipe — and makes
+    /// it non-blocking and close-on-exec. <paramref name="handle"/> is marked invalid (it will not close the
+    /// descriptor); stop using whatever stream wrapped it.
+    /// </summary>
+    /// <remarks>Non-blocking mode is a property of the open pipe, so it also affects other descriptors
+    /// that share it (e.g. the same pipe inherited by another process).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="handle"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> is closed or invalid, or not open for writing.</exception>
+    /// <exception cref="IOException">The kernel refused to change the descriptor's flags.</exception>
+    public static PipeSender FromHandle(SafeHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return new PipeSender(PipeFd.Adopt(handle, O_WRONLY, nameof(PipeSender)));
+    }
+
+    /// <summary>
+    /// The pipe descriptor, for your own system calls (e.g. <c>fcntl(F_SETPIPE_SZ)</c> to resize the pipe):
+    /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
+    /// another thread may dispose the sender. The sender owns it: do not close or dispose it.
+    /// </summary>
+    public SafeHandle Handle => _core.Handle;
+
+    /// <summary>
+    /// Writes as much of <paramref name="buffer"/> as the pipe has room for, without blocking.
+    /// </summary>
+    /// <param name="buffer">The bytes to write. An empty buffer returns <see langword="true"/> with 0 at once.</param>
+    /// <param name="bytesWritten">How many bytes were written; fewer than <c>buffer.Length</c> when the pipe
+    /// filled up (write the rest after the next writable event).</param>
+    /// <returns><see langword="false"/> when the pipe is full (EAGAIN): wait for the next writable event.</returns>
+    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
+    /// <exception cref="IOException">The reading end is closed (EPIPE, <see cref="Exception.HResult"/> 32), or the
+    /// write failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
+    public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
+    {
+        FdHandle handle = _core.Live(this);
+        if (buffer.IsEmpty)
+        {
+            bytesWritten = 0;
+            return true;
+        }
+
+        int errno = SocketCalls.Write(handle, buffer, out bytesWritten);
+        if (errno == SocketErrors.EPIPE)
+        {
+            throw new IOException(
+                $"Cannot write to {this}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
+                errno);
+        }
+
+        return _core.Complete(errno, Interest.Writable, "write to", this);
+    }
+
+    /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
+    public void Dispose() => _core.Close();
+
+    /// <summary>Returns e.g. <c>PipeSender(fd 7)</c>, or <c>PipeSender(disposed)</c>.</summary>
+    public override string ToString() => _core.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_core.Fd})";
+
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Register(registry, token, interest, trigger, this);
+
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+        _core.Reregister(registry, token, interest, trigger, this);
+
+    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+}

@@ -1,0 +1,452 @@
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Polling.Os;
+
+/// <summary>
+/// The poll(2) backend. Every registration is one <c>pollfd</c> in an array that is handed to
+/// <c>poll</c> as it is, so a wait costs O(registered descriptors) and allocates nothing.
+/// </summary>
+/// <remarks>
+/// <para><b>Layout.</b> <c>_fds[0]</c> is an internal eventfd that interrupts a blocked
+/// <c>poll</c> when the registration set changes or the Poll is disposed; <c>_fds[1.._count)</c> are
+/// the registrations, and <c>_slots[i]</c> holds what the kernel does not (token, interest, trigger, what is
+/// armed) for <c>_fds[i]</c>. The array index tells which registration fired, so the internal eventfd
+/// needs no reserved token. A registration with nothing armed has a negative <c>fd</c> in its
+/// <c>pollfd</c>, which <c>poll</c> skips entirely (so a disarmed hung-up socket does not report
+/// POLLHUP on every wait).</para>
+/// <para><b>Triggers.</b> Level: always armed. Oneshot: disarmed completely after its event until
+/// <see cref="Reregister"/>. Edge: emulated — after an event, the fired direction (read side:
+/// POLLIN/POLLRDHUP/POLLPRI; write side: POLLOUT; everything for POLLHUP/POLLERR) is disarmed, and
+/// <see cref="Rearm"/> (called by Polling's sources when an I/O call returns would-block, and by
+/// <see cref="Waker.Wake"/>) arms it again. If data arrived between the event and the rearm, the next
+/// poll sees it at once: a drain followed by new readiness always produces an event. A registration
+/// whose source cannot rearm (a <see cref="SourceFd"/>) stays armed under Edge, i.e. it is reported
+/// level-triggered — a spurious repeat, never a lost wake-up.</para>
+/// <para><b>Threads.</b> The waiting thread holds <c>_gate</c> while it polls, so the arrays never change
+/// under the kernel. A registry call from another thread announces itself in <c>_waitingChanges</c>,
+/// writes the internal eventfd if the waiter is inside <c>poll</c>, takes the gate (the waiter lets go
+/// as soon as <c>poll</c> returns), changes the arrays, and lets the waiter poll again with the new set.
+/// The announcement and the waiter's <c>_inPoll</c> flag are each written with a full fence before the
+/// other is read, so either the changer sees the waiter in poll (and wakes it), or the waiter sees the
+/// announcement (and does not enter poll). A change from the waiting thread itself (a rearm
+/// after EAGAIN in the event loop) takes the uncontended gate and makes no system call.</para>
+/// <para><b>Closed descriptors.</b> A descriptor closed while registered (a <see cref="SourceFd"/>
+/// whose owner forgot to deregister) reports POLLNVAL: it is dropped silently and disabled, and a new
+/// registration of the same number replaces it.</para>
+/// </remarks>
+internal sealed unsafe class PollSelector : ISelector
+{
+    private const int ReadSide = 0x001 | 0x002 | 0x2000;   // POLLIN | POLLPRI | POLLRDHUP
+    private const int WriteSide = 0x004;                   // POLLOUT
+    private const int HangUpOrError = 0x008 | 0x010;       // POLLERR | POLLHUP
+    private const int Invalid = 0x020;                     // POLLNVAL
+    private const int InitialCapacity = 16;
+
+    private readonly object _gate = new();
+    private readonly FdHandle _wake;
+    private readonly Dictionary<int, int> _indexOfFd = new();
+    private pollfd[] _fds;
+    private Slot[] _slots;
+    private int _count;
+    private int _cursor;
+    private int _waitingChanges;
+    private int _inPoll;
+    private int _interrupted;
+    private int _disposed;
+
+    public PollSelector()
+    {
+        _wake = EventFd.Create();
+        _fds = new pollfd[InitialCapacity];
+        _slots = new Slot[InitialCapacity];
+        _fds[0].fd = _wake.Fd;
+        _fds[0].events = (short)EpollFlags.In;
+        _count = 1;
+    }
+
+    public int Register(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
+    {
+        BeginChange();
+        try
+        {
+            if (_indexOfFd.TryGetValue(fd, out int index))
+            {
+                if (!_slots[index].Closed)
+                {
+                    return Errno.EEXIST;
+                }
+
+                // The number was closed while registered and has been reused: the new descriptor replaces it.
+                Set(index, fd, token, interest, trigger, rearmsOnWouldBlock);
+                return 0;
+            }
+
+            if (_count == _fds.Length)
+            {
+                Array.Resize(ref _fds, _fds.Length * 2);
+                Array.Resize(ref _slots, _slots.Length * 2);
+            }
+
+            index = _count++;
+            _indexOfFd.Add(fd, index);
+            Set(index, fd, token, interest, trigger, rearmsOnWouldBlock);
+            return 0;
+        }
+        finally
+        {
+            EndChange();
+        }
+    }
+
+    public int Reregister(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
+    {
+        BeginChange();
+        try
+        {
+            if (!_indexOfFd.TryGetValue(fd, out int index))
+            {
+                return Errno.ENOENT;
+            }
+
+            Set(index, fd, token, interest, trigger, rearmsOnWouldBlock);
+            return 0;
+        }
+        finally
+        {
+            EndChange();
+        }
+    }
+
+    public int Deregister(int fd)
+    {
+        BeginChange();
+        try
+        {
+            if (!_indexOfFd.Remove(fd, out int index))
+            {
+                return Errno.ENOENT;
+            }
+
+            int last = --_count;
+            if (index != last)
+            {
+                _fds[index] = _fds[last];
+                _slots[index] = _slots[last];
+                _indexOfFd[_slots[index].Fd] = index;
+            }
+
+            _fds[last] = default;
+            _slots[last] = default;
+            return 0;
+        }
+        finally
+        {
+            EndChange();
+        }
+    }
+
+    public void Rearm(int fd, Interest interest)
+    {
+        // After Dispose there is nothing to rearm (a Waker may still be woken): do nothing, like epoll.
+        if (!TryBeginChange())
+        {
+            return;
+        }
+
+        try
+        {
+            if (!_indexOfFd.TryGetValue(fd, out int index))
+            {
+                return;
+            }
+
+            ref Slot slot = ref _slots[index];
+            if (!slot.EmulatesEdge || slot.Closed)
+            {
+                return;
+            }
+
+            // Would-block on a read rearms the whole read side (POLLPRI data is read with recv too).
+            int wanted = 0;
+            if ((interest & (Interest.Readable | Interest.Priority)) != 0)
+            {
+                wanted |= ReadSide;
+            }
+
+            if ((interest & Interest.Writable) != 0)
+            {
+                wanted |= WriteSide;
+            }
+
+            Arm(index, slot.Armed | (wanted & slot.Requested));
+        }
+        finally
+        {
+            EndChange();
+        }
+    }
+
+    public int Select(Events events, int timeoutMilliseconds)
+    {
+        long deadline = timeoutMilliseconds > 0 ? Environment.TickCount64 + timeoutMilliseconds : 0;
+        int timeout = timeoutMilliseconds;
+        bool added = false;
+        try
+        {
+            // Keeps the internal eventfd open while this thread may poll it, even if Dispose runs meanwhile.
+            _wake.DangerousAddRef(ref added);
+            Monitor.Enter(_gate);
+            try
+            {
+                while (true)
+                {
+                    while (Volatile.Read(ref _waitingChanges) != 0)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+
+                    if (Volatile.Read(ref _interrupted) != 0)
+                    {
+                        events.SetCount(0);
+                        return 0;
+                    }
+
+                    Interlocked.Exchange(ref _inPoll, 1);
+                    if (Volatile.Read(ref _waitingChanges) != 0)
+                    {
+                        Volatile.Write(ref _inPoll, 0);
+                        continue;
+                    }
+
+                    int ready;
+                    int errno = 0;
+                    fixed (pollfd* fds = _fds)
+                    {
+                        ready = poll(fds, (ulong_t)(ulong)_count, timeout);
+                        if (ready < 0)
+                        {
+                            errno = Errno.Last;
+                        }
+                    }
+
+                    Volatile.Write(ref _inPoll, 0);
+                    if (ready < 0)
+                    {
+                        if (errno != Errno.EINTR)
+                        {
+                            throw Errno.ToIOException(errno, "poll");
+                        }
+
+                        ready = 0;
+                    }
+
+                    if (ready == 0)
+                    {
+                        events.SetCount(0);
+                        return 0;
+                    }
+
+                    if (_fds[0].revents != 0)
+                    {
+                        EventFd.TryRead(_wake, out _);
+                        ready--;
+                    }
+
+                    int count = ready > 0 ? Collect(events, ready) : 0;
+                    if (count > 0 || timeoutMilliseconds == 0)
+                    {
+                        events.SetCount(count);
+                        return count;
+                    }
+
+                    // Woken to apply a registry change (or every ready descriptor was dropped): poll again
+                    // with the new set for what is left of the timeout.
+                    if (timeoutMilliseconds > 0)
+                    {
+                        long left = deadline - Environment.TickCount64;
+                        if (left <= 0)
+                        {
+                            events.SetCount(0);
+                            return 0;
+                        }
+
+                        timeout = (int)left;
+                    }
+                }
+            }
+            finally
+            {
+                Monitor.Exit(_gate);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
+    }
+
+    public void Interrupt()
+    {
+        Volatile.Write(ref _interrupted, 1);
+        Signal();
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _wake.Dispose();
+        }
+    }
+
+    /// <summary>Copies the fired registrations into <paramref name="events"/> and applies their triggers. Caller holds the gate.</summary>
+    private int Collect(Events events, int ready)
+    {
+        int registrations = _count - 1;
+        int capacity = events.Capacity;
+        epoll_event[] buffer = events.Buffer;
+        int filled = 0;
+        int seen = 0;
+        int step = 0;
+
+        // Scan from where the previous batch stopped, so that a full Events batch does not starve the
+        // registrations at the end of the array.
+        int start = _cursor < registrations ? _cursor : 0;
+        for (; step < registrations && seen < ready && filled < capacity; step++)
+        {
+            int index = 1 + ((start + step) % registrations);
+            int revents = (ushort)_fds[index].revents;
+            if (revents == 0)
+            {
+                continue;
+            }
+
+            seen++;
+            ref Slot slot = ref _slots[index];
+            if ((revents & Invalid) != 0)
+            {
+                // Closed without being deregistered: nobody can act on it; report nothing, poll it no more.
+                slot.Closed = true;
+                Arm(index, 0);
+                continue;
+            }
+
+            buffer[filled].events = revents;
+            buffer[filled].data.u64 = (ulong)slot.Token;
+            filled++;
+
+            if (slot.Oneshot || ((revents & HangUpOrError) != 0 && slot.EmulatesEdge))
+            {
+                Arm(index, 0);
+            }
+            else if (slot.EmulatesEdge)
+            {
+                int armed = slot.Armed;
+                if ((revents & ReadSide) != 0)
+                {
+                    armed &= ~ReadSide;
+                }
+
+                if ((revents & WriteSide) != 0)
+                {
+                    armed &= ~WriteSide;
+                }
+
+                Arm(index, armed);
+            }
+        }
+
+        _cursor = registrations == 0 ? 0 : (start + step) % registrations;
+        return filled;
+    }
+
+    /// <summary>(Re)writes slot <paramref name="index"/> and arms everything it asks for.</summary>
+    private void Set(int index, int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
+    {
+        int requested = (int)EpollFlags.For(interest, Trigger.Level);
+        _slots[index] = new Slot
+        {
+            Fd = fd,
+            Token = token,
+            Requested = requested,
+            Oneshot = (trigger & Trigger.Oneshot) != 0,
+            EmulatesEdge = (trigger & Trigger.Edge) != 0 && (trigger & Trigger.Oneshot) == 0 && rearmsOnWouldBlock,
+        };
+        Arm(index, requested);
+    }
+
+    /// <summary>Sets what slot <paramref name="index"/> polls for; nothing armed takes it out of the poll set.</summary>
+    private void Arm(int index, int armed)
+    {
+        ref Slot slot = ref _slots[index];
+        slot.Armed = armed;
+        _fds[index].events = (short)armed;
+        _fds[index].fd = armed != 0 && !slot.Closed ? slot.Fd : -1;
+    }
+
+    /// <summary>Announces a registry change and takes the gate, waking the waiter out of poll(2) if it is in it.</summary>
+    private void BeginChange()
+    {
+        if (!TryBeginChange())
+        {
+            throw new ObjectDisposedException(nameof(Poll), "This Registry's Poll has been disposed; create a new Poll to register sources.");
+        }
+    }
+
+    /// <summary>As <see cref="BeginChange"/>, but returns <see langword="false"/> (holding nothing) once disposed.</summary>
+    private bool TryBeginChange()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _waitingChanges);
+        if (Volatile.Read(ref _inPoll) != 0)
+        {
+            Signal();
+        }
+
+        Monitor.Enter(_gate);
+        return true;
+    }
+
+    private void EndChange()
+    {
+        if (Interlocked.Decrement(ref _waitingChanges) == 0)
+        {
+            Monitor.PulseAll(_gate);
+        }
+
+        Monitor.Exit(_gate);
+    }
+
+    /// <summary>Makes the internal eventfd readable; does nothing once it is closed (nobody is left to wake).</summary>
+    private void Signal()
+    {
+        try
+        {
+            EventFd.TryWrite(_wake, 1);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed concurrently: no waiter can be blocked on a closed descriptor's poll set.
+        }
+    }
+
+    /// <summary>What the poll set keeps for one registration besides its <c>pollfd</c>.</summary>
+    private struct Slot
+    {
+        public int Fd;
+        public Token Token;
+        public int Requested;
+        public int Armed;
+        public bool Oneshot;
+        public bool EmulatesEdge;
+        public bool Closed;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+using Polling.Net;
+using Xunit;
+using static Polling.Tests.Net.NetHelpers;
+
+namespace Polling.Tests.Net;
+
+public sealed class UdpMisuseTests
+{
+    [Fact]
+    public void RegisterTwice_Throws_AndTheFirstRegistrationKeepsWorking()
+    {
+        using var poll = new Poll();
+        var events = new Events(8);
+        using var socket = UdpSocket.Bind(LoopbackAny);
+        using var sender = UdpSocket.Bind(LoopbackAny);
+        poll.Registry.Register(socket, (Token)1, Interest.Readable);
+
+        var error = Assert.Throws<InvalidOperationException>(() => poll.Registry.Register(socket, (Token)2, Interest.Readable));
+        Assert.Contains("UdpSocket", error.Message);
+        Assert.Contains("Reregister", error.Message);
+
+        Assert.True(sender.TrySendTo("x"u8, socket.LocalEndPoint, out _));
+        WaitFor(poll, events, (Token)1, e => e.IsReadable);
+    }
+
+    [Fact]
+    public void RegisterWithASecondPoll_Throws_UntilDeregistered()
+    {
+        using var first = new Poll();
+        using var second = new Poll();
+        var events = new Events(8);
+        using var socket = UdpSocket.Bind(LoopbackAny);
+        first.Registry.Register(socket, (Token)1, Interest.Writable);
+
+        var error = Assert.Throws<InvalidOperationException>(() => second.Registry.Register(socket, (Token)1, Interest.Writable));
+        Assert.Contains("another Poll", error.Message);
+        Assert.Throws<InvalidOperationException>(() => second.Registry.Reregister(socket, (Token)1, Interest.Writable));
+        WaitFor(first, events, (Token)1, e => e.IsWritable);
+
+        first.Registry.Deregister(socket);
+        second.Registry.Register(socket, (Token)1, Interest.Writable);
+        WaitFor(second, events, (Token)1, e => e.IsWritable);
+    }
+
+    [Fact]
+    public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
+    {
+        using var poll = new Poll();
+        var socket = UdpSocket.Bind(LoopbackAny);
+        IPEndPoint target = socket.LocalEndPoint;
+        socket.Dispose();
+        socket.Dispose();
+
+        var error = Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(socket, (Token)1, Interest.Readable));
+        Assert.Contains("UdpSocket", error.Message);
+        Assert.Throws<ObjectDisposedException>(() => socket.TrySendTo("x"u8, target, out _));
+        Assert.Throws<ObjectDisposedException>(() => socket.TrySendTo("x"u8, target.Serialize(), out _));
+        Assert.Throws<ObjectDisposedException>(() => socket.TryReceiveFrom(new byte[1], out _, out _));
+        Assert.Throws<ObjectDisposedException>(() => socket.TryReceiveFrom(new byte[1], out _, new SocketAddress(AddressFamily.InterNetwork)));
+        Assert.Throws<ObjectDisposedException>(() => socket.TrySend("x"u8, out _));
+        Assert.Throws<ObjectDisposedException>(() => socket.TryReceive(new byte[1], out _));
+        Assert.Throws<ObjectDisposedException>(() => socket.Connect(target));
+        Assert.Throws<ObjectDisposedException>(() => socket.LocalEndPoint);
+        Assert.Throws<ObjectDisposedException>(() => socket.Broadcast = true);
+        Assert.Throws<ObjectDisposedException>(() => socket.TakeError());
+        Assert.True(socket.Handle.IsClosed);
+        Assert.Equal("UdpSocket(disposed)", socket.ToString());
+    }
+
+    [Fact]
+    public void NullArguments_Throw()
+    {
+        using var socket = UdpSocket.Bind(LoopbackAny);
+        Assert.Throws<ArgumentNullException>(() => UdpSocket.Bind(null!));
+        Assert.Throws<ArgumentNullException>(() => UdpSocket.Bind(LoopbackAny, null!));
+        Assert.Throws<ArgumentNullException>(() => socket.TrySendTo("x"u8, (IPEndPoint)null!, out _));
+        Assert.Throws<ArgumentNullException>(() => socket.TrySendTo("x"u8, (SocketAddress)null!, out _));
+        Assert.Throws<ArgumentNullException>(() => socket.TryReceiveFrom(new byte[1], out _, (SocketAddress)null!));
+        Assert.Throws<ArgumentNullException>(() => socket.TryPeekFrom(new byte[1], out _, (SocketAddress)null!));
+        Assert.Throws<ArgumentNullException>(() => socket.Connect(null!));
+        Assert.Throws<ArgumentNullException>(() => ((ISource)socket).Register(null!, (Token)1, Interest.Readable, Trigger.Edge));
+        Assert.Throws<ArgumentNullException>(() => ((ISource)socket).Deregister(null!));
+    }
+
+    [Fact]
+    public void WrongAddressFamilies_ThrowArgumentException()
+    {
+        using var v4 = UdpSocket.Bind(LoopbackAny);
+        var error = Assert.Throws<ArgumentException>(() => v4.TrySendTo("x"u8, new IPEndPoint(IPAddress.IPv6Loopback, 9), out _));
+        Assert.Contains("IPv6", error.Message);
+        Assert.Throws<ArgumentException>(() => v4.Connect(new IPEndPoint(IPAddress.IPv6Loopback, 9)));
+        error = Assert.Throws<ArgumentException>(() => UdpSocket.Bind(LoopbackAny, new UdpSocketOptions { DualMode = true }));
+        Assert.Contains("DualMode", error.Message);
+    }
+
+    [Fact]
+    public void BindToAnAddressInUse_ThrowsAddressAlreadyInUse()
+    {
+        using var first = UdpSocket.Bind(LoopbackAny);
+        var error = Assert.Throws<SocketException>(() => UdpSocket.Bind(first.LocalEndPoint));
+        Assert.Equal(SocketError.AddressAlreadyInUse, error.SocketErrorCode);
+        Assert.Contains("choose another port", error.Message);
+    }
+}
