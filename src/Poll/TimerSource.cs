@@ -58,6 +58,9 @@ public sealed class TimerSource : ISource, IDisposable
         _timerFd = TimerFd.Create();
     }
 
+    /// <summary>The timerfd, for tests that probe the kernel's view of it.</summary>
+    internal FdHandle Handle => _timerFd;
+
     /// <summary><see langword="true"/> while the timer is armed: a one-shot that has not fired yet, or any periodic timer.</summary>
     /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public bool IsArmed => Remaining is not null;

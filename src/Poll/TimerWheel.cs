@@ -108,6 +108,9 @@ public sealed class TimerWheel : ISource, IDisposable
         _origin = TimerFd.Now();
     }
 
+    /// <summary>The timerfd, for tests that probe the kernel's view of it.</summary>
+    internal FdHandle Handle => _timerFd;
+
     /// <summary>How many timeouts are scheduled, including expired ones not yet taken.</summary>
     public int Count => _count;
 
