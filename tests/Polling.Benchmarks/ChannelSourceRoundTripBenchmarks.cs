@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
 
@@ -9,8 +10,10 @@ namespace Polling.Benchmarks;
 /// one reply back).
 /// Baseline: plain <see cref="Channel{T}"/>s with an async <c>ReadAsync</c> loop on each side.
 /// Polling: <see cref="ChannelSource{T}"/>s, each side a loop that waits in its own <see cref="Poll"/> and drains
-/// with <c>TryRead</c> — the worker-offload pattern. Batch 1 is a pure ping-pong (a wake-up per message on
-/// both sides); batch 100 shows what coalesced wakes are worth.
+/// with <c>TryRead</c> — the worker-offload pattern. Also the do-it-yourself alternative inside a Polling loop:
+/// a <see cref="ConcurrentQueue{T}"/> plus <see cref="Waker.Wake"/> after every message (an eventfd write each).
+/// Batch 1 is a pure ping-pong (a wake-up per message on both sides); batch 100 shows what coalesced wakes are
+/// worth. The cleanup prints how many eventfd writes the channel sources needed per round.
 /// </summary>
 /// <example>dotnet run -c Release --project tests/Polling.Benchmarks -- --filter '*ChannelSourceRoundTrip*' --job short</example>
 [MemoryDiagnoser]
@@ -30,6 +33,16 @@ public class ChannelSourceRoundTripBenchmarks
     private Poll _clientPoll = null!;
     private Events _clientEvents = null!;
     private Thread _loop = null!;
+
+    private ConcurrentQueue<int> _queueRequests = null!;
+    private ConcurrentQueue<int> _queueReplies = null!;
+    private Poll _queueLoopPoll = null!;
+    private Poll _queueClientPoll = null!;
+    private Waker _queueLoopWaker = null!;
+    private Waker _queueClientWaker = null!;
+    private Thread _queueLoop = null!;
+    private volatile bool _queueStop;
+    private long _rounds;
 
     /// <summary>Messages per reply.</summary>
     [Params(1, 100)]
@@ -88,6 +101,32 @@ public class ChannelSourceRoundTripBenchmarks
             }
         }) { IsBackground = true, Name = "benchmark loop" };
         _loop.Start();
+
+        _queueRequests = new ConcurrentQueue<int>();
+        _queueReplies = new ConcurrentQueue<int>();
+        _queueLoopPoll = new Poll();
+        _queueClientPoll = new Poll();
+        _queueLoopWaker = new Waker(_queueLoopPoll.Registry, Requests);
+        _queueClientWaker = new Waker(_queueClientPoll.Registry, Replies);
+        _queueLoop = new Thread(() =>
+        {
+            var events = new Events(4);
+            int received = 0;
+            while (!_queueStop)
+            {
+                _queueLoopPoll.Wait(events);
+                while (_queueRequests.TryDequeue(out _))
+                {
+                    if (++received == batch)
+                    {
+                        received = 0;
+                        _queueReplies.Enqueue(0);
+                        _queueClientWaker.Wake();
+                    }
+                }
+            }
+        }) { IsBackground = true, Name = "benchmark queue loop" };
+        _queueLoop.Start();
     }
 
     [GlobalCleanup]
@@ -97,6 +136,18 @@ public class ChannelSourceRoundTripBenchmarks
         _plainEcho.Wait();
         _requests.Writer.Complete();
         _loop.Join();
+        if (_rounds > 0)
+        {
+            Console.WriteLine($"// ChannelSource eventfd writes per round (batch {Batch}): requests {(double)_requests.NotificationCount / _rounds:F2}, replies {(double)_replies.NotificationCount / _rounds:F2}");
+        }
+
+        _queueStop = true;
+        _queueLoopWaker.Wake();
+        _queueLoop.Join();
+        _queueLoopWaker.Dispose();
+        _queueClientWaker.Dispose();
+        _queueLoopPoll.Dispose();
+        _queueClientPoll.Dispose();
         _requests.Dispose();
         _replies.Dispose();
         _loopPoll.Dispose();
@@ -130,6 +181,26 @@ public class ChannelSourceRoundTripBenchmarks
             while (!_replies.TryRead(out _))
             {
                 _clientPoll.Wait(_clientEvents);
+            }
+        }
+
+        _rounds += Rounds;
+    }
+
+    [Benchmark(OperationsPerInvoke = Rounds, Description = "ConcurrentQueue + Waker per message")]
+    public void QueueAndWaker()
+    {
+        for (int round = 0; round < Rounds; round++)
+        {
+            for (int i = 0; i < Batch; i++)
+            {
+                _queueRequests.Enqueue(i);
+                _queueLoopWaker.Wake();
+            }
+
+            while (!_queueReplies.TryDequeue(out _))
+            {
+                _queueClientPoll.Wait(_clientEvents);
             }
         }
     }
