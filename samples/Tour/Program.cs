@@ -1,8 +1,11 @@
 // A tour of the Polling API: one Poll, a Waker and a socket registered through SourceFd,
 // a worker thread that sends to the socket and wakes the loop, and a loop that switches on tokens.
+// Part 2: the loop as the one place a program waits — messages from async code (ChannelSource), a periodic
+// timer (TimerSource) and a POSIX signal (SignalSource) arrive as events like any socket's.
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Polling;
 
@@ -81,4 +84,97 @@ while (running)
 worker.Join();
 poll.Registry.Deregister(socketSource);
 Console.WriteLine($"done after {waits} waits");
+
+// Part 2: sources beyond sockets.
+const Token Messages = (Token)2;
+const Token Tick = (Token)3;
+const Token Signals = (Token)4;
+
+using var messages = ChannelSource.CreateUnbounded<string>();   // any thread writes, the loop reads
+using var tick = new TimerSource();                             // timerfd, monotonic clock
+using var signals = new SignalSource(PosixSignal.SIGHUP);       // caught only while registered
+poll.Registry.Register(messages, Messages, Interest.Readable);
+poll.Registry.Register(tick, Tick, Interest.Readable);
+poll.Registry.Register(signals, Signals, Interest.Readable);
+tick.SetPeriodic(TimeSpan.FromMilliseconds(30));
+
+_ = Task.Run(async () =>
+{
+    for (int i = 1; i <= 3; i++)
+    {
+        await Task.Delay(25);
+        await messages.Writer.WriteAsync($"result {i} from async code");
+    }
+
+    messages.Writer.Complete();
+});
+
+ulong ticks = 0;
+bool hangupSent = false;
+bool hangupSeen = false;
+var partTwo = System.Diagnostics.Stopwatch.StartNew();
+while (!messages.IsCompleted || ticks < 3 || !hangupSeen)
+{
+    if (partTwo.Elapsed > TimeSpan.FromSeconds(10))
+    {
+        Console.WriteLine("timed out waiting for part 2");
+        return 1;
+    }
+
+    // A signal can interrupt the wait (EINTR): it then returns 0 events, and the next wait reports the signal.
+    poll.Wait(events, TimeSpan.FromSeconds(1));
+
+    foreach (Event ev in events)
+    {
+        switch (ev.Token)
+        {
+            case Messages:
+                while (messages.TryRead(out string? message))
+                {
+                    Console.WriteLine($"  channel: {message}");
+                }
+
+                if (messages.IsCompleted)
+                {
+                    Console.WriteLine("  channel: completed by the writer");
+                }
+
+                break;
+
+            case Tick:
+                if (tick.TryReadExpirations(out ulong count))
+                {
+                    ticks += count;
+                    Console.WriteLine($"  timer: tick x{count} (total {ticks})");
+                }
+
+                if (ticks >= 3 && !hangupSent)
+                {
+                    tick.Cancel();
+                    hangupSent = true;
+                    Native.kill(Environment.ProcessId, 1);   // SIGHUP to ourselves, as `kill -HUP <pid>` would
+                }
+
+                break;
+
+            case Signals:
+                while (signals.TryRead(out PosixSignal signal))
+                {
+                    Console.WriteLine($"  signal: {signal} (e.g. reload the configuration)");
+                    hangupSeen = true;
+                }
+
+                break;
+        }
+    }
+}
+
+Console.WriteLine("part 2 done");
 return 0;
+
+/// <summary>The one libc call the tour needs to send itself a signal.</summary>
+internal static class Native
+{
+    [DllImport("libc", SetLastError = true)]
+    internal static extern int kill(int pid, int signal);
+}

@@ -19,8 +19,6 @@ internal static unsafe partial class NativeMethods
     public const int TFD_NONBLOCK = 0x800;
     public const int TFD_CLOEXEC = 0x80000;
     public const int TFD_TIMER_ABSTIME = 1;
-    public const int SFD_NONBLOCK = 0x800;
-    public const int SFD_CLOEXEC = 0x80000;
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "readv")]
     public static partial nint readv(int fd, iovec* iov, int iovcnt);
@@ -37,8 +35,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_gettime")]
     public static partial int timerfd_gettime(int fd, itimerspec* currentValue);
 
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "signalfd")]
-    public static partial int signalfd(int fd, sigset_t* mask, int flags);
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "clock_gettime")]
+    public static partial int clock_gettime(int clockid, timespec* time);
 
     /// <summary><c>struct itimerspec</c> for timerfd.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -35,6 +35,15 @@ public enum SourceKind
 
     /// <summary>A <see cref="Polling.Waker"/>; peer "writes" are <c>Wake()</c> calls.</summary>
     Waker,
+
+    /// <summary>A <see cref="ChannelSource{T}"/>; peer writes are messages, the peer's close is <c>Writer.Complete()</c>.</summary>
+    Channel,
+
+    /// <summary>A <see cref="TimerSource"/>; a peer write arms it to expire at once and waits until it has.</summary>
+    Timer,
+
+    /// <summary>A <see cref="Polling.TimerWheel"/>; a peer write schedules a timeout due at once and waits until the timerfd fired.</summary>
+    TimerWheel,
 }
 
 /// <summary>

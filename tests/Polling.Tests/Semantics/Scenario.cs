@@ -169,7 +169,7 @@ public static class Scenarios
             yield return (1, Gen.Constant<Op>(new PeerShutdown(s)));
         }
 
-        if (stream || kind is SourceKind.PipeReader or SourceKind.PipeWriter)
+        if (stream || kind is SourceKind.PipeReader or SourceKind.PipeWriter or SourceKind.Channel)
         {
             yield return (1, Gen.Constant<Op>(new PeerClose(s)));
         }
@@ -196,7 +196,8 @@ public static class Scenarios
     {
         SourceKind.PipeReader => [Interest.Readable, Interest.Readable | Interest.Writable],
         SourceKind.PipeWriter => [Interest.Writable, Interest.Readable | Interest.Writable],
-        SourceKind.TcpListener or SourceKind.UnixListener or SourceKind.Waker => [Interest.Readable],
+        SourceKind.TcpListener or SourceKind.UnixListener or SourceKind.Waker
+            or SourceKind.Channel or SourceKind.Timer or SourceKind.TimerWheel => [Interest.Readable],
         _ => [Interest.Readable, Interest.Writable, Interest.Readable | Interest.Writable],
     };
 

@@ -248,6 +248,9 @@ internal sealed class ScenarioRunner
                     SourceKind.TcpListener or SourceKind.UnixListener => m.Avail < 8,
                     SourceKind.EventFd or SourceKind.RawEventFd => true,
                     SourceKind.Waker => m.Registration is not null,
+                    SourceKind.Channel => !m.PeerClosed && m.Avail < 64,
+                    SourceKind.Timer => true,
+                    SourceKind.TimerWheel => m.Avail < 64,
                     _ => false,
                 };
                 if (!open)
@@ -267,6 +270,10 @@ internal sealed class ScenarioRunner
                     m.Avail = 1;
                     m.WouldBlock(Interest.Readable);   // Wake() rearms: the counter is never read
                 }
+                else if (m.Kind == SourceKind.Timer)
+                {
+                    m.Avail = 1;   // re-arming discards unread expirations; then it expires once
+                }
                 else
                 {
                     m.Avail += units;
@@ -274,6 +281,7 @@ internal sealed class ScenarioRunner
 
                 if (units > 0)
                 {
+                    m.Signalled = true;
                     m.Wake(Fresh.Read);
                 }
 
@@ -331,6 +339,20 @@ internal sealed class ScenarioRunner
                 subject.PeerShutdown();
                 m.PeerWriteShut = true;
                 m.Wake(Fresh.All);
+                return string.Empty;
+            }
+
+            case PeerClose when m.Kind == SourceKind.Channel:
+            {
+                if (m.PeerClosed)
+                {
+                    return null;
+                }
+
+                subject.PeerClose(expectReset: false);
+                m.PeerClosed = true;
+                m.Signalled = true;   // completion wakes the loop; a completed channel stays ready
+                m.Wake(Fresh.Read);
                 return string.Empty;
             }
 
@@ -521,6 +543,40 @@ internal sealed class ScenarioRunner
 
                 break;
             }
+
+            case SourceKind.Channel or SourceKind.TimerWheel:
+                switch (outcome.Status)
+                {
+                    case ReadStatus.Data:
+                        Expect(m.Avail > 0, "a read returned a message or an expired timeout", m);
+                        m.Avail--;
+                        break;
+                    case ReadStatus.EndOfStream:
+                        Expect(m.Avail == 0 && m.PeerClosed, "a read found the channel completed", m);
+                        break;
+                    default:
+                        Expect(outcome.Status == ReadStatus.WouldBlock && m.Avail == 0 && !m.PeerClosed, $"a read returned {outcome}", m);
+                        m.Signalled = false;
+                        m.WouldBlock(Interest.Readable);
+                        break;
+                }
+
+                break;
+
+            case SourceKind.Timer:
+                if (outcome.Status == ReadStatus.Data)
+                {
+                    Expect(m.Avail > 0 && outcome.Count == 1, $"read {outcome.Count} expirations", m);
+                    m.Avail = 0;
+                }
+                else
+                {
+                    Expect(outcome.Status == ReadStatus.WouldBlock && m.Avail == 0, $"a read returned {outcome}", m);
+                }
+
+                // A read takes every expiration, so the source rearms after any read.
+                m.WouldBlock(Interest.Readable);
+                break;
 
             case SourceKind.EventFd or SourceKind.RawEventFd:
                 if (outcome.Status == ReadStatus.Data)

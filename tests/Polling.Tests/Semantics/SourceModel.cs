@@ -134,6 +134,13 @@ internal sealed class SourceModel
     /// <summary>Bytes the local end wrote that the peer has not read.</summary>
     public long PeerAvail { get; set; }
 
+    /// <summary>
+    /// Channel and timer wheel: the descriptor the source registers (eventfd, timerfd) holds an unread wake.
+    /// Set by a peer write, cleared only by a read that would block — so a read that takes the last message
+    /// leaves the source ready until the loop has seen it empty (a completed channel stays ready for good).
+    /// </summary>
+    public bool Signalled { get; set; }
+
     /// <summary>Disposed: silent forever.</summary>
     public bool Disposed { get; set; }
 
@@ -141,7 +148,7 @@ internal sealed class SourceModel
     public RegistrationModel? Registration { get; set; }
 
     /// <summary>Whether a peer operation's effect reaches the local end asynchronously (loopback networking).</summary>
-    public bool IsAsynchronous => Kind is SourceKind.TcpStream or SourceKind.TcpListener or SourceKind.Udp;
+    public bool IsAsynchronous => Kind is SourceKind.TcpStream or SourceKind.TcpListener or SourceKind.Udp or SourceKind.Timer or SourceKind.TimerWheel;
 
     /// <summary>Whether the source reports would-block to the backend (everything but a raw SourceFd).</summary>
     public bool RearmsOnWouldBlock => Kind != SourceKind.RawEventFd;
@@ -166,7 +173,8 @@ internal sealed class SourceModel
         SourceKind.Udp => new Mask(Mask.Of(Avail > 0), Tri.Yes, Tri.No, Tri.No, Tri.No),
         SourceKind.TcpListener or SourceKind.UnixListener => new Mask(Mask.Of(Avail > 0), Tri.No, Tri.No, Tri.No, Tri.No),
         SourceKind.EventFd or SourceKind.RawEventFd => new Mask(Mask.Of(Avail > 0), Room, Tri.No, Tri.No, Tri.No),
-        SourceKind.Waker => new Mask(Mask.Of(Avail > 0), Tri.No, Tri.No, Tri.No, Tri.No),
+        SourceKind.Waker or SourceKind.Timer => new Mask(Mask.Of(Avail > 0), Tri.No, Tri.No, Tri.No, Tri.No),
+        SourceKind.Channel or SourceKind.TimerWheel => new Mask(Mask.Of(Signalled), Tri.No, Tri.No, Tri.No, Tri.No),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, null),
     };
 
@@ -196,5 +204,5 @@ internal sealed class SourceModel
     }
 
     public override string ToString() =>
-        $"{Kind}: avail={Avail} peerWriteShut={PeerWriteShut} peerClosed={PeerClosed} reset={Reset} err={ErrPending} room={Room}{(AsyncRoom ? "(async)" : string.Empty)} peerAvail={PeerAvail}{(Disposed ? " disposed" : string.Empty)}";
+        $"{Kind}: avail={Avail}{(Signalled ? " signalled" : string.Empty)} peerWriteShut={PeerWriteShut} peerClosed={PeerClosed} reset={Reset} err={ErrPending} room={Room}{(AsyncRoom ? "(async)" : string.Empty)} peerAvail={PeerAvail}{(Disposed ? " disposed" : string.Empty)}";
 }

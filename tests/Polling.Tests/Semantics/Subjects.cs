@@ -58,6 +58,9 @@ internal abstract class Subject : IDisposable
         SourceKind.EventFd => new EventFdSubject(rawFd: false),
         SourceKind.RawEventFd => new EventFdSubject(rawFd: true),
         SourceKind.Waker => new WakerSubject(),
+        SourceKind.Channel => new ChannelSubject(),
+        SourceKind.Timer => new TimerSubject(),
+        SourceKind.TimerWheel => new TimerWheelSubject(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -1,0 +1,567 @@
+using System.Numerics;
+using Polling.Os;
+
+namespace Polling;
+
+/// <summary>
+/// Many timeouts — one per connection, per request, per retry — on one <c>timerfd</c>: schedule a
+/// <see cref="Token"/> to come back after a delay, and when the wheel's event arrives take every expired
+/// token at once into a buffer you own with <see cref="TakeExpired"/>. Scheduling, rescheduling and
+/// cancelling are O(1) and, like expiring, allocate nothing once the wheel has grown to its working size.
+/// </summary>
+/// <remarks>
+/// <para><b>When to pick which.</b> Use a <see cref="TimerSource"/> for a handful of timers that each need
+/// their own token, their own period or sub-millisecond precision (a tick, a heartbeat, a retry loop). Use a
+/// <see cref="TimerWheel"/> for timeouts that come and go with your connections and mostly never fire: idle
+/// and request timeouts are rescheduled on every read and cancelled on close, and thousands of them share one
+/// descriptor, one registration and one event.</para>
+/// <para><b>How it works.</b> A hierarchical timing wheel with 1 ms ticks (the design of Varghese and Lauck,
+/// as in the Linux kernel and tokio): six levels of 64 slots, each level 64 times coarser than the one below,
+/// so delays up to 2^36 ms (about 795 days) fit. A timeout sits in the slot of the level whose granularity
+/// matches how far away it is, and moves down a level as its time gets close. A 64-bit occupancy mask per
+/// level finds the next non-empty slot in a few instructions, and the wheel keeps its timerfd armed (absolute
+/// time, <c>CLOCK_MONOTONIC</c>) for that slot, so the loop is woken only when something is due or must move
+/// down a level (at most five extra wake-ups in a timeout's life, fewer the closer it is).</para>
+/// <para><b>Timing.</b> A timeout never expires early: a delay is rounded up to the next whole millisecond
+/// and expires at the first <see cref="TakeExpired"/> at or after that time — typically within a millisecond
+/// plus the loop's own latency. A zero delay is due at once. Expired tokens come back earliest first (to the
+/// millisecond), except that timeouts already due when they were scheduled come back first.</para>
+/// <para><b>Readiness.</b> Readable once a timeout is due. Only <see cref="Interest.Readable"/> may be
+/// registered. With <see cref="Trigger.Edge"/> call <see cref="TakeExpired"/> until it returns fewer tokens
+/// than the buffer holds; <see cref="Trigger.Level"/> reports every wait while expired tokens wait to be taken.
+/// Calling <see cref="TakeExpired"/> without an event is allowed (e.g. once per loop iteration).</para>
+/// <para><b>Threads.</b> Not thread-safe: the loop thread owns the wheel. To time out work from other threads,
+/// send the request into the loop with a <see cref="ChannelSource{T}"/>.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// const Token Timeouts = (Token)1;
+/// using var wheel = new TimerWheel();
+/// poll.Registry.Register(wheel, Timeouts, Interest.Readable);
+/// TimerKey key = wheel.Schedule(connectionToken, TimeSpan.FromSeconds(30));
+///
+/// Span&lt;Token&gt; expired = stackalloc Token[64];      // or a reused array
+/// // in the event loop:
+/// case Timeouts:
+///     int n;
+///     do
+///     {
+///         n = wheel.TakeExpired(expired);
+///         foreach (Token t in expired[..n]) CloseIdleConnection(t);
+///     }
+///     while (n == expired.Length);
+///     break;
+/// </code>
+/// </example>
+public sealed class TimerWheel : ISource, IDisposable
+{
+    /// <summary>The wheel's tick: delays are rounded up to whole milliseconds.</summary>
+    public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest delay a wheel accepts: 2^36 − 1 ms, about 795 days.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(MaxTicks - 1);
+
+    private const int LevelBits = 6;
+    private const int SlotsPerLevel = 1 << LevelBits;
+    private const int SlotMask = SlotsPerLevel - 1;
+    private const int Levels = 6;
+    private const long MaxTicks = 1L << (LevelBits * Levels);
+    private const long NanosecondsPerTick = 1_000_000;
+    private const int None = -1;
+
+    /// <summary>The list of entries that are due but not yet handed out: one past the wheel's slots.</summary>
+    private const int ExpiredList = Levels * SlotsPerLevel;
+
+    /// <summary><see cref="Entry.List"/> of an entry that is not in use.</summary>
+    private const int Unused = -1;
+
+    private const long NotArmed = long.MaxValue;
+
+    private readonly FdHandle _timerFd;
+    private readonly long _origin;
+    private readonly int[] _heads = new int[ExpiredList + 1];
+    private readonly ulong[] _occupied = new ulong[Levels];
+    private Entry[] _entries;
+    private int _freeHead = None;
+    private int _used;
+    private int _count;
+    private long _elapsed;
+    private long _armedTick = NotArmed;
+    private Registration _registration;
+    private int _disposed;
+
+    /// <summary>Creates an empty wheel with room for <paramref name="capacity"/> timeouts before it grows.</summary>
+    /// <param name="capacity">Timeouts to allocate room for up front (e.g. the expected connection count); it doubles when full.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
+    /// <exception cref="IOException">The kernel refused to create the timerfd.</exception>
+    public TimerWheel(int capacity = 64)
+    {
+        if (capacity < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
+                "A TimerWheel needs room for at least one timeout; pass a capacity of 1 or more (it grows by doubling when full).");
+        }
+
+        _entries = new Entry[capacity];
+        Array.Fill(_heads, None);
+        _timerFd = TimerFd.Create();
+        _origin = TimerFd.Now();
+    }
+
+    /// <summary>The timerfd, for tests that probe the kernel's view of it.</summary>
+    internal FdHandle Handle => _timerFd;
+
+    /// <summary>How many timeouts are scheduled, including expired ones not yet taken.</summary>
+    public int Count => _count;
+
+    /// <summary>
+    /// Schedules <paramref name="token"/> to be handed back by <see cref="TakeExpired"/> once
+    /// <paramref name="delay"/> has passed (rounded up to the next millisecond). The same token may be
+    /// scheduled several times; each schedule has its own key.
+    /// </summary>
+    /// <param name="token">What to hand back; typically the connection's token.</param>
+    /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
+    /// <returns>The key for <see cref="Reschedule"/> and <see cref="Cancel"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
+    public TimerKey Schedule(Token token, TimeSpan delay)
+    {
+        ValidateDelay(delay);
+        ThrowIfDisposed("schedule a timeout on");
+        return ScheduleAt(token, DeadlineAfter(delay));
+    }
+
+    /// <summary>
+    /// Moves a scheduled timeout to <paramref name="delay"/> from now, keeping its key. Returns
+    /// <see langword="false"/> (and changes nothing) if the key is stale — the timeout already expired and was
+    /// taken, or was cancelled — so the caller can <see cref="Schedule"/> a new one.
+    /// </summary>
+    /// <param name="key">The key <see cref="Schedule"/> returned.</param>
+    /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
+    public bool Reschedule(TimerKey key, TimeSpan delay)
+    {
+        ValidateDelay(delay);
+        ThrowIfDisposed("reschedule a timeout on");
+        return RescheduleAt(key, DeadlineAfter(delay));
+    }
+
+    /// <summary>
+    /// Cancels a scheduled timeout: its token will not be handed back. Returns <see langword="false"/> if the
+    /// key is stale (already expired and taken, or cancelled).
+    /// </summary>
+    /// <param name="key">The key <see cref="Schedule"/> returned.</param>
+    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
+    public bool Cancel(TimerKey key)
+    {
+        ThrowIfDisposed("cancel a timeout on");
+        if (!IsLive(key))
+        {
+            return false;
+        }
+
+        Unlink(key.Index);
+        Free(key.Index);
+        return true;
+    }
+
+    /// <summary><see langword="true"/> if <paramref name="key"/> names a timeout that has not been taken or cancelled.</summary>
+    /// <param name="key">A key from <see cref="Schedule"/>.</param>
+    public bool Contains(TimerKey key) => IsLive(key);
+
+    /// <summary>
+    /// Moves every due timeout's token into <paramref name="expired"/>, earliest first, and returns how many.
+    /// A result equal to <c>expired.Length</c> means more may be due: call again. The taken keys go stale.
+    /// Allocates nothing; also re-arms the wheel's timerfd for the next due time.
+    /// </summary>
+    /// <param name="expired">The buffer to fill; any length (a few dozen is plenty).</param>
+    /// <exception cref="ArgumentException"><paramref name="expired"/> is empty.</exception>
+    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
+    public int TakeExpired(Span<Token> expired)
+    {
+        if (expired.IsEmpty)
+        {
+            throw new ArgumentException(
+                "The buffer for expired tokens is empty; pass a span with room for at least one token (a few dozen is plenty).", nameof(expired));
+        }
+
+        ThrowIfDisposed("take expired timeouts from");
+        return TakeExpiredAt(expired, NowTick());
+    }
+
+    /// <summary>Deregisters the wheel and closes its timerfd. Idempotent; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _registration.OnClose(_timerFd.Fd);
+        _timerFd.Dispose();
+    }
+
+    /// <summary>Returns e.g. <c>TimerWheel(fd 12, 3 scheduled)</c>.</summary>
+    public override string ToString() =>
+        Volatile.Read(ref _disposed) != 0 ? "TimerWheel(disposed)" : $"TimerWheel(fd {_timerFd.Fd}, {_count} scheduled)";
+
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ValidateInterest(interest);
+        ThrowIfDisposed("register");
+        _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
+    }
+
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ValidateInterest(interest);
+        ThrowIfDisposed("reregister");
+        _registration.Reregister(registry, _timerFd.Fd, token, interest, trigger, this);
+    }
+
+    void ISource.Deregister(Registry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ThrowIfDisposed("deregister");
+        _registration.Deregister(registry, _timerFd.Fd, this);
+    }
+
+    /// <summary>The tick up to which the wheel has processed time.</summary>
+    internal long Elapsed => _elapsed;
+
+    /// <summary>The current tick: whole milliseconds since the wheel was created, rounded down.</summary>
+    internal long NowTick() => (TimerFd.Now() - _origin) / NanosecondsPerTick;
+
+    /// <summary><see cref="Schedule"/> with the deadline as a tick; tests drive the wheel with simulated time through this.</summary>
+    internal TimerKey ScheduleAt(Token token, long deadline)
+    {
+        int index = Allocate();
+        ref Entry entry = ref _entries[index];
+        entry.Token = token;
+        entry.Deadline = deadline;
+        Insert(index);
+        _count++;
+        ArmIfEarlier(deadline);
+        return new TimerKey(index, entry.Generation);
+    }
+
+    /// <summary><see cref="Reschedule"/> with the deadline as a tick.</summary>
+    internal bool RescheduleAt(TimerKey key, long deadline)
+    {
+        if (!IsLive(key))
+        {
+            return false;
+        }
+
+        Unlink(key.Index);
+        _entries[key.Index].Deadline = deadline;
+        Insert(key.Index);
+        ArmIfEarlier(deadline);
+        return true;
+    }
+
+    /// <summary><see cref="TakeExpired"/> at a given tick (never earlier than a previous call's).</summary>
+    internal int TakeExpiredAt(Span<Token> expired, long now)
+    {
+        int taken = 0;
+        while (taken < expired.Length && _heads[ExpiredList] != None)
+        {
+            int index = _heads[ExpiredList];
+            Unlink(index);
+            expired[taken++] = _entries[index].Token;
+            Free(index);
+        }
+
+        while (taken < expired.Length)
+        {
+            if (!NextExpiration(out long deadline, out int list) || deadline > now)
+            {
+                // Nothing else is due: time moves on to now, and the caller has drained the wheel.
+                _elapsed = Math.Max(_elapsed, now);
+                AfterDrain();
+                break;
+            }
+
+            _elapsed = deadline;
+            taken += ProcessSlot(list, expired[taken..]);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The bucket a deadline belongs in, relative to <see cref="_elapsed"/>: the level is set by the
+    /// highest bit in which the two differ, so a timeout sits at the granularity of its distance.</summary>
+    private static int LevelFor(long elapsed, long deadline)
+    {
+        ulong masked = (ulong)(elapsed ^ deadline) | SlotMask;
+        if (masked >= MaxTicks)
+        {
+            masked = MaxTicks - 1;
+        }
+
+        int significant = 63 - BitOperations.LeadingZeroCount(masked);
+        return significant / LevelBits;
+    }
+
+    private static void ValidateDelay(TimeSpan delay)
+    {
+        if (delay < TimeSpan.Zero || delay > MaxDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay,
+                $"A timeout's delay must be between TimeSpan.Zero and TimerWheel.MaxDelay ({MaxDelay.TotalDays:F0} days); for longer waits re-schedule from a shorter timeout.");
+        }
+    }
+
+    private static void ValidateInterest(Interest interest)
+    {
+        if (interest != Interest.Readable)
+        {
+            throw new ArgumentException(
+                $"A TimerWheel can only become readable; register it with Interest.Readable, not '{interest}'.", nameof(interest));
+        }
+    }
+
+    /// <summary>
+    /// The tick for now + <paramref name="delay"/>: rounded up so that no timeout fires early, except that a zero
+    /// delay means the current tick, so the timeout is due at once.
+    /// </summary>
+    private long DeadlineAfter(TimeSpan delay)
+    {
+        long nanoseconds = TimerFd.Now() - _origin;
+        return delay == TimeSpan.Zero
+            ? nanoseconds / NanosecondsPerTick
+            : (nanoseconds + (delay.Ticks * 100) + NanosecondsPerTick - 1) / NanosecondsPerTick;
+    }
+
+    /// <summary>
+    /// Finds the next slot that holds entries: the first level (finest first) with any occupied slot gives the
+    /// earliest time, since everything in a coarser level lies beyond the finer level's span.
+    /// </summary>
+    private bool NextExpiration(out long deadline, out int list)
+    {
+        if (_heads[ExpiredList] != None)
+        {
+            deadline = _elapsed;
+            list = ExpiredList;
+            return true;
+        }
+
+        for (int level = 0; level < Levels; level++)
+        {
+            ulong occupied = _occupied[level];
+            if (occupied == 0)
+            {
+                continue;
+            }
+
+            // Search from the slot after the current one: below the top level an entry never sits in the
+            // current slot (it would belong to a finer level), and at the top level the current slot can only
+            // hold entries for the next turn of the wheel, so it comes last.
+            int shift = level * LevelBits;
+            int first = (int)((_elapsed >> shift) + 1) & SlotMask;
+            int slot = (BitOperations.TrailingZeroCount(BitOperations.RotateRight(occupied, first)) + first) & SlotMask;
+            long levelRange = 1L << (shift + LevelBits);
+            deadline = (_elapsed & ~(levelRange - 1)) + ((long)slot << shift);
+            if (deadline <= _elapsed)
+            {
+                // Only the top level wraps around: this slot lies in the next turn.
+                deadline += levelRange;
+            }
+
+            list = (level * SlotsPerLevel) + slot;
+            return true;
+        }
+
+        deadline = 0;
+        list = None;
+        return false;
+    }
+
+    /// <summary>
+    /// Empties one slot at time <see cref="_elapsed"/>: due entries go to <paramref name="expired"/> (or, when it
+    /// is full, to the expired list), the rest move down to the level that now matches their distance.
+    /// </summary>
+    private int ProcessSlot(int list, Span<Token> expired)
+    {
+        int taken = 0;
+        int index = _heads[list];
+        _heads[list] = None;
+        if (list != ExpiredList)
+        {
+            _occupied[list / SlotsPerLevel] &= ~(1UL << (list & SlotMask));
+        }
+
+        while (index != None)
+        {
+            int next = _entries[index].Next;
+            if (_entries[index].Deadline <= _elapsed && taken < expired.Length)
+            {
+                expired[taken++] = _entries[index].Token;
+                Free(index);
+            }
+            else
+            {
+                Insert(index);
+            }
+
+            index = next;
+        }
+
+        return taken;
+    }
+
+    /// <summary>Links an entry into the slot for its deadline, or into the expired list when it is due.</summary>
+    private void Insert(int index)
+    {
+        ref Entry entry = ref _entries[index];
+        int list;
+        if (entry.Deadline <= _elapsed)
+        {
+            list = ExpiredList;
+        }
+        else
+        {
+            int level = LevelFor(_elapsed, entry.Deadline);
+            int slot = (int)((entry.Deadline >> (level * LevelBits)) & SlotMask);
+            list = (level * SlotsPerLevel) + slot;
+            _occupied[level] |= 1UL << slot;
+        }
+
+        entry.List = list;
+        entry.Prev = None;
+        entry.Next = _heads[list];
+        if (entry.Next != None)
+        {
+            _entries[entry.Next].Prev = index;
+        }
+
+        _heads[list] = index;
+    }
+
+    private void Unlink(int index)
+    {
+        ref Entry entry = ref _entries[index];
+        if (entry.Prev != None)
+        {
+            _entries[entry.Prev].Next = entry.Next;
+        }
+        else
+        {
+            _heads[entry.List] = entry.Next;
+            if (entry.Next == None && entry.List != ExpiredList)
+            {
+                _occupied[entry.List / SlotsPerLevel] &= ~(1UL << (entry.List & SlotMask));
+            }
+        }
+
+        if (entry.Next != None)
+        {
+            _entries[entry.Next].Prev = entry.Prev;
+        }
+    }
+
+    private int Allocate()
+    {
+        if (_freeHead == None)
+        {
+            if (_used == _entries.Length)
+            {
+                Array.Resize(ref _entries, _entries.Length * 2);
+            }
+
+            int fresh = _used++;
+            _entries[fresh].Generation = 1;
+            return fresh;
+        }
+
+        int index = _freeHead;
+        _freeHead = _entries[index].Next;
+        return index;
+    }
+
+    private void Free(int index)
+    {
+        ref Entry entry = ref _entries[index];
+        entry.List = Unused;
+        entry.Token = default;
+
+        // A new generation makes every key for the old use stale; 0 is kept for default(TimerKey).
+        entry.Generation = entry.Generation == int.MaxValue ? 1 : entry.Generation + 1;
+        entry.Next = _freeHead;
+        _freeHead = index;
+        _count--;
+    }
+
+    private bool IsLive(TimerKey key) =>
+        key.Generation != 0
+        && (uint)key.Index < (uint)_used
+        && _entries[key.Index].Generation == key.Generation
+        && _entries[key.Index].List != Unused;
+
+    /// <summary>The caller has taken everything due: consume the timerfd's expiration and arm it for the next slot.</summary>
+    private void AfterDrain()
+    {
+        int errno = TimerFd.TryRead(_timerFd, out _);
+        if (errno == 0)
+        {
+            // It fired, and an absolute one-shot timerfd is disarmed once it has.
+            _armedTick = NotArmed;
+        }
+        else if (errno != Errno.EAGAIN)
+        {
+            throw Errno.ToIOException(errno, $"read the timerfd of {this}");
+        }
+
+        _registration.Rearm(_timerFd.Fd, Interest.Readable);
+        if (NextExpiration(out long next, out _))
+        {
+            Arm(next);
+        }
+    }
+
+    private void ArmIfEarlier(long deadline)
+    {
+        if (deadline < _armedTick)
+        {
+            Arm(deadline);
+        }
+    }
+
+    private void Arm(long tick)
+    {
+        if (tick == _armedTick)
+        {
+            return;
+        }
+
+        int errno = TimerFd.Set(_timerFd, _origin + (tick * NanosecondsPerTick), 0, absolute: true);
+        if (errno != 0)
+        {
+            throw Errno.ToIOException(errno, $"arm the timerfd of {this}");
+        }
+
+        _armedTick = tick;
+    }
+
+    private void ThrowIfDisposed(string action)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(TimerWheel), $"Cannot {action} {this}: it has been disposed. Create a new TimerWheel.");
+        }
+    }
+
+    /// <summary>One timeout; linked into one slot's list (or the free list) by index, so entries are not objects.</summary>
+    private struct Entry
+    {
+        public Token Token;
+        public long Deadline;
+        public int Next;
+        public int Prev;
+        public int Generation;
+        public int List;
+    }
+}
