@@ -58,7 +58,12 @@ public class ReadinessProperties
     [Fact]
     public void Both_backends_report_the_same_events_modulo_allowed_spurious_ones()
     {
-        Check.One(Configuration(), Prop.ForAll(Scenarios.Arbitrary(TriggerFamily.Mixed), scenario =>
+        // A batch that holds every event of a wait: with a smaller one, which optional event a backend
+        // returns first and which it leaves pending is an ordering detail (fairness is checked per backend).
+        Arbitrary<Scenario> scenarios = Arb.From(
+            Scenarios.Generator(TriggerFamily.Mixed, Enum.GetValues<SourceKind>()).Select(s => s with { Capacity = 16 }),
+            Scenarios.Shrink);
+        Check.One(Configuration(), Prop.ForAll(scenarios, scenario =>
         {
             var epoll = new List<WaitRecord>();
             var poll = new List<WaitRecord>();

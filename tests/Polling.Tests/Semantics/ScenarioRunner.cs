@@ -49,7 +49,7 @@ public sealed record Violation(Rule Rule, string Detail, string Trace)
 public sealed record WaitRecord(int OpIndex, Dictionary<ulong, uint> Flags, Dictionary<ulong, TokenInfo> Tokens);
 
 /// <summary>What the differential property needs to know about a token at a wait.</summary>
-public readonly record struct TokenInfo(SourceKind Kind, Trigger Trigger, bool AsyncRoom, int Generation);
+public readonly record struct TokenInfo(SourceKind Kind, Trigger Trigger, bool WriteUncertain, int Generation);
 
 /// <summary>
 /// Runs one <see cref="Scenario"/> against a real <see cref="Poll"/> and the model side by side. Every
@@ -628,7 +628,7 @@ internal sealed class ScenarioRunner
             {
                 if (m.Registration is { } r)
                 {
-                    record.Tokens[r.Token] = new TokenInfo(m.Kind, r.Trigger, m.AsyncRoom, r.Generation);
+                    record.Tokens[r.Token] = new TokenInfo(m.Kind, r.Trigger, m.AsyncRoom || m.Mask.Out == Tri.Maybe, r.Generation);
                 }
             }
         }
