@@ -16,9 +16,13 @@ namespace Polling;
 /// and only if it is <see cref="Armed"/> and this producer wins the exchange to <see cref="Notified"/>,
 /// write the eventfd. A burst of writes therefore costs one eventfd write per time the consumer ran dry.</item>
 /// <item>The consumer takes data until it finds none, then calls <see cref="Arm"/> (exchange to
-/// <see cref="Armed"/>, a full fence; if a notification had been sent, reset the eventfd) and then
-/// <b>looks at the data once more</b>. If it finds some after a reset, it calls <see cref="KeepReady"/>,
-/// so that a Level registration keeps reporting data that is still there.</item>
+/// <see cref="Armed"/>, a full fence) and <b>looks at the data once more</b>; data found then is returned at
+/// no cost (in a burst this is the common case). If a notification was still pending (the eventfd readable and
+/// never reset since), the consumer then <see cref="Disarm"/>s, so producers keep not writing while it drains;
+/// otherwise the producer that published the data has written, or is writing, the eventfd.
+/// Only if it still finds nothing, and a notification was sent, does it arm again, <see cref="Reset"/> the
+/// eventfd and look a last time; if that look finds data it calls <see cref="KeepReady"/>, so that a Level
+/// registration keeps reporting data that is still there. Then it <see cref="Rearm"/>s and reports empty.</item>
 /// </list>
 /// <para>Why nothing is lost: the producer's "publish, fence, read state" and the consumer's "write state,
 /// fence, look again" are a Dekker pair, so at least one of them sees the other's write. Either the
@@ -73,22 +77,24 @@ internal sealed class Notifier : IDisposable
     }
 
     /// <summary>
-    /// Consumer side, after finding no data: asks for a notification of the next data, resetting the
-    /// eventfd if one was sent. Returns <see langword="true"/> if it reset; then the caller must call
-    /// <see cref="KeepReady"/> if its second look finds data. Also rearms an edge-emulating backend.
+    /// Consumer side, after finding no data: asks for a notification of the next data (a full fence, no system
+    /// call). Returns <see langword="true"/> if a notification had been sent since the last arm, so the eventfd
+    /// may be readable. The caller must look at its data again afterwards.
     /// </summary>
-    public bool Arm()
-    {
-        bool reset = false;
-        if (Interlocked.Exchange(ref _state, Armed) == Notified)
-        {
-            EventFd.TryRead(_eventFd, out _);
-            reset = true;
-        }
+    public bool Arm() => Interlocked.Exchange(ref _state, Armed) == Notified;
 
-        _registration.Rearm(_eventFd.Fd, Interest.Readable);
-        return reset;
-    }
+    /// <summary>
+    /// Consumer side, when the look after an <see cref="Arm"/> that returned <see langword="true"/> found data: the
+    /// eventfd is still readable from that notification, so producers need not write it again while the
+    /// consumer keeps draining. Leaves the state alone if a producer has flipped it meanwhile.
+    /// </summary>
+    public void Disarm() => Interlocked.CompareExchange(ref _state, Notified, Armed);
+
+    /// <summary>Consumer side, after <see cref="Arm"/>: empties the eventfd (one read). The caller must look at its data again afterwards.</summary>
+    public void Reset() => EventFd.TryRead(_eventFd, out _);
+
+    /// <summary>Consumer side, when reporting "empty": tells an edge-emulating backend that the source would block.</summary>
+    public void Rearm() => _registration.Rearm(_eventFd.Fd, Interest.Readable);
 
     /// <summary>Consumer side: data is (still) there, so keep the eventfd readable.</summary>
     public void KeepReady()

@@ -122,18 +122,22 @@ public sealed class SignalSource : ISource, IDisposable
             return true;
         }
 
-        // Same protocol as ChannelSource: arm, then look once more.
-        bool reset = _notifier.Arm();
-        if (TryTake(out signal))
+        // The notification protocol of ChannelSource: arm, reset if a wake was sent, then look once more.
+        if (_notifier.Arm())
         {
-            if (reset)
+            _notifier.Reset();
+            if (TryTake(out signal))
             {
                 _notifier.KeepReady();
+                return true;
             }
-
+        }
+        else if (TryTake(out signal))
+        {
             return true;
         }
 
+        _notifier.Rearm();
         return false;
     }
 

@@ -380,7 +380,6 @@ public sealed class ChannelSourceTests : IDisposable
 
         writer.Join();
         _output.WriteLine($"{Messages} writes racing a draining loop: {source.NotificationCount} eventfd writes, {waits} wake-ups");
-        Assert.True(source.NotificationCount <= (2 * waits) + 1, "at most two eventfd writes (a wake and a keep-ready) per time the loop ran dry");
         Assert.True(source.NotificationCount < Messages / 10, $"wakes did not coalesce: {source.NotificationCount} eventfd writes for {Messages} messages");
     }
 
