@@ -380,7 +380,11 @@ public sealed class ChannelSourceTests : IDisposable
 
         writer.Join();
         _output.WriteLine($"{Messages} writes racing a draining loop: {source.NotificationCount} eventfd writes, {waits} wake-ups");
-        Assert.True(source.NotificationCount < Messages / 10, $"wakes did not coalesce: {source.NotificationCount} eventfd writes for {Messages} messages");
+        // How many eventfd writes a race costs depends on how often the loop runs dry, which depends on
+        // scheduling (on a loaded 2-core machine the loop can catch up after nearly every write), so this
+        // test checks liveness and exactly-once delivery; coalescing is asserted deterministically by
+        // the burst-while-waiting test above (10,000 writes, exactly one eventfd write).
+        Assert.Equal(Messages, received);
     }
 
     [Fact]
