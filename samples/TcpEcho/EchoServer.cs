@@ -36,6 +36,7 @@ public sealed class EchoServer : IDisposable
     private readonly TcpListener _listener;
     private readonly Waker _stop;
     private readonly byte[] _readBuffer = new byte[64 * 1024];
+    private readonly Events _events = new(1024);
     private readonly Stack<int> _freeSlots = new();
     private Connection?[] _connections = new Connection?[64];
     private int _slotsInUse;
@@ -61,6 +62,16 @@ public sealed class EchoServer : IDisposable
     /// <summary>Connections open right now.</summary>
     public int OpenConnections => _slotsInUse;
 
+    /// <summary>
+    /// <c>SO_SNDBUF</c> for accepted connections, in bytes; <see langword="null"/> (the default) leaves the kernel's
+    /// auto-tuning on. A fixed size bounds the kernel memory per client, so more of a slow reader's backlog waits in
+    /// the server's own pending buffer (where the high-water mark applies).
+    /// </summary>
+    public int? ConnectionSendBufferSize { get; init; }
+
+    /// <summary>The most output ever held back for one slow reader, in bytes (0 if every echo went out at once).</summary>
+    public int PeakPendingBytes { get; private set; }
+
     /// <summary>Makes <see cref="Run()"/> return soon. Thread-safe; may be called from a signal handler.</summary>
     public void Stop()
     {
@@ -78,25 +89,36 @@ public sealed class EchoServer : IDisposable
     /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
-        var events = new Events(1024);
         while (!_stopping)
         {
-            _poll.Wait(events);
-            foreach (Event ev in events)
+            RunOnce();
+        }
+    }
+
+    /// <summary>
+    /// Waits for one batch of events (up to <paramref name="timeout"/>; <see langword="null"/> = until something
+    /// happens) and handles it: the loop body of <see cref="Run()"/>, for driving the server step by step.
+    /// </summary>
+    /// <returns>The number of events handled.</returns>
+    public int RunOnce(TimeSpan? timeout = null)
+    {
+        _poll.Wait(_events, timeout);
+        foreach (Event ev in _events)
+        {
+            switch (ev.Token)
             {
-                switch (ev.Token)
-                {
-                    case ListenerToken:
-                        AcceptAll();
-                        break;
-                    case StopToken:
-                        break;
-                    default:
-                        Serve((int)((ulong)ev.Token - FirstConnection), ev);
-                        break;
-                }
+                case ListenerToken:
+                    AcceptAll();
+                    break;
+                case StopToken:
+                    break;
+                default:
+                    Serve((int)((ulong)ev.Token - FirstConnection), ev);
+                    break;
             }
         }
+
+        return _events.Count;
     }
 
     /// <summary>Closes every connection, the listener and the Poll.</summary>
@@ -117,21 +139,31 @@ public sealed class EchoServer : IDisposable
     {
         while (true)
         {
-            TcpStream stream;
+            TcpStream? stream;
             try
             {
-                if (!_listener.TryAccept(out stream!))
+                if (!_listener.TryAccept(out stream))
                 {
                     return;
                 }
             }
-            catch (SocketException)
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionAborted)
             {
-                // E.g. out of descriptors, or a client that gave up before we accepted it: skip this one.
-                continue;
+                continue; // the client gave up before we accepted it: take the next one
+            }
+            catch (SocketException e)
+            {
+                // E.g. out of descriptors: stop accepting for now; the next readable edge (a new client) retries.
+                Console.Error.WriteLine($"accept failed: {e.Message}");
+                return;
             }
 
             stream.NoDelay = true;
+            if (ConnectionSendBufferSize is { } size)
+            {
+                stream.SendBufferSize = size;
+            }
+
             int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotsInUse;
             if (slot == _connections.Length)
             {
@@ -206,6 +238,7 @@ public sealed class EchoServer : IDisposable
             }
 
             connection.Enqueue(data);
+            PeakPendingBytes = Math.Max(PeakPendingBytes, connection.Pending);
         }
     }
 

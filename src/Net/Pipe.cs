@@ -11,10 +11,10 @@ namespace Polling.Net;
 /// <remarks>
 /// <para>Both ends are created non-blocking and close-on-exec in one <c>pipe2</c> call and are
 /// independent objects: dispose each of them. Disposing the <see cref="PipeSender"/> makes the receiver
-/// report <see cref="Event.IsReadClosed"/> and its <see cref="PipeReceiver.TryRead"/> return
+/// report <see cref="Event.IsReadClosed"/> and its <see cref="PipeReceiver.TryRead(Span{byte}, out int)"/> return
 /// <see langword="true"/> with 0 bytes once the buffered data is read; disposing the
 /// <see cref="PipeReceiver"/> makes the sender report <see cref="Event.IsWriteClosed"/> (and
-/// <see cref="Event.IsError"/>) and its <see cref="PipeSender.TryWrite"/> throw
+/// <see cref="Event.IsError"/>) and its <see cref="PipeSender.TryWrite(ReadOnlySpan{byte}, out int)"/> throw
 /// <see cref="IOException"/> (EPIPE) — never a <c>SIGPIPE</c>, which .NET ignores.</para>
 /// <para>The kernel buffers 64 KiB per pipe by default; a write larger than the free space is partial,
 /// and writes of up to 4096 bytes (<c>PIPE_BUF</c>) are atomic.</para>

@@ -7,14 +7,14 @@ namespace Polling.Net;
 
 /// <summary>
 /// The reading end of a pipe, as a non-blocking source: register it for <see cref="Interest.Readable"/>
-/// and call <see cref="TryRead"/> until it returns <see langword="false"/>. Create one with
+/// and call <see cref="TryRead(Span{byte}, out int)"/> until it returns <see langword="false"/>. Create one with
 /// <see cref="Pipe.Create"/>, or adopt a pipe from elsewhere (a child process's standard output) with
 /// <see cref="FromHandle"/>. This is mio's <c>unix::pipe::Receiver</c>.
 /// </summary>
 /// <remarks>
 /// <para>When every writer has closed, the receiver reports <see cref="Event.IsReadClosed"/> and
-/// <see cref="TryRead"/> returns <see langword="true"/> with 0 bytes once the buffered data is consumed.</para>
-/// <para><b>Errors:</b> would-block is never an exception (<see cref="TryRead"/> returns
+/// <see cref="TryRead(Span{byte}, out int)"/> returns <see langword="true"/> with 0 bytes once the buffered data is consumed.</para>
+/// <para><b>Errors:</b> would-block is never an exception (<see cref="TryRead(Span{byte}, out int)"/> returns
 /// <see langword="false"/>); EINTR is retried; other failures throw <see cref="IOException"/> with the errno
 /// in <see cref="Exception.HResult"/> (a pipe is not a socket, so not <c>SocketException</c>).</para>
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
@@ -85,6 +85,22 @@ public sealed class PipeReceiver : ISource, IDisposable
         }
 
         return _core.Complete(SocketCalls.Read(handle, buffer, out bytesRead), Interest.Readable, "read from", this);
+    }
+
+    /// <summary>
+    /// Reads into several buffers in order with one system call (<c>readv</c>, scatter I/O), without blocking.
+    /// Allocates nothing; at most 1024 segments are used.
+    /// </summary>
+    /// <param name="buffers">The segments to fill, in order. With no non-empty segment the result is <see langword="true"/> with 0, as for an empty span.</param>
+    /// <param name="bytesRead">The total bytes read; 0 with a <see langword="true"/> result means every writer has closed.</param>
+    /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN).</returns>
+    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
+    /// <exception cref="IOException">The read failed (errno in <see cref="Exception.HResult"/>).</exception>
+    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead)
+    {
+        bool done = _core.TryVectored(SocketCalls.Vector.Read, buffers, out long read, "read from", this);
+        bytesRead = (int)read;
+        return done;
     }
 
     /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>

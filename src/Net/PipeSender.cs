@@ -6,7 +6,7 @@ using static Tmds.Linux.LibC;
 namespace Polling.Net;
 
 /// <summary>
-/// The writing end of a pipe, as a non-blocking source: call <see cref="TryWrite"/>; when it returns
+/// The writing end of a pipe, as a non-blocking source: call <see cref="TryWrite(ReadOnlySpan{byte}, out int)"/>; when it returns
 /// <see langword="false"/> (the pipe is full) or writes only part of the data, wait for
 /// <see cref="Interest.Writable"/> and write the rest. Create one with <see cref="Pipe.Create"/>, or adopt a
 /// pipe from elsewhere (a child process's standard input) with <see cref="FromHandle"/>. This is mio's
@@ -14,10 +14,10 @@ namespace Polling.Net;
 /// </summary>
 /// <remarks>
 /// <para>When the reading end is closed, the sender reports <see cref="Event.IsWriteClosed"/> and
-/// <see cref="Event.IsError"/>, and <see cref="TryWrite"/> throws <see cref="IOException"/> with
+/// <see cref="Event.IsError"/>, and <see cref="TryWrite(ReadOnlySpan{byte}, out int)"/> throws <see cref="IOException"/> with
 /// <see cref="Exception.HResult"/> 32 (EPIPE). No <c>SIGPIPE</c> is raised: the .NET runtime ignores that
 /// signal in every process.</para>
-/// <para><b>Errors:</b> would-block is never an exception (<see cref="TryWrite"/> returns
+/// <para><b>Errors:</b> would-block is never an exception (<see cref="TryWrite(ReadOnlySpan{byte}, out int)"/> returns
 /// <see langword="false"/>); EINTR is retried; failures throw <see cref="IOException"/> with the errno in
 /// <see cref="Exception.HResult"/> (a pipe is not a socket, so not <c>SocketException</c>).</para>
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
@@ -87,9 +87,29 @@ public sealed class PipeSender : ISource, IDisposable
         int errno = SocketCalls.Write(handle, buffer, out bytesWritten);
         if (errno == SocketErrors.EPIPE)
         {
-            throw new IOException(
-                $"Cannot write to {this}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
-                errno);
+            throw ReaderClosed(errno);
+        }
+
+        return _core.Complete(errno, Interest.Writable, "write to", this);
+    }
+
+    /// <summary>
+    /// Writes several buffers in order with one system call (<c>writev</c>, gather I/O), without blocking — e.g. a
+    /// header and a body without copying them together. Allocates nothing; at most 1024 segments are used. Up to
+    /// 4096 bytes in total are written atomically.
+    /// </summary>
+    /// <param name="buffers">The segments to write, in order.</param>
+    /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
+    /// <returns><see langword="false"/> when the pipe is full (EAGAIN).</returns>
+    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
+    /// <exception cref="IOException">The reading end is closed (EPIPE), or the write failed for another reason.</exception>
+    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten)
+    {
+        int errno = SocketCalls.Vectored(_core.Live(this), SocketCalls.Vector.Write, buffers, out long written);
+        bytesWritten = (int)written;
+        if (errno == SocketErrors.EPIPE)
+        {
+            throw ReaderClosed(errno);
         }
 
         return _core.Complete(errno, Interest.Writable, "write to", this);
@@ -108,4 +128,8 @@ public sealed class PipeSender : ISource, IDisposable
         _core.Reregister(registry, token, interest, trigger, this);
 
     void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+
+    private IOException ReaderClosed(int errno) => new(
+        $"Cannot write to {this}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
+        errno);
 }

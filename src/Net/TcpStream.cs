@@ -264,7 +264,7 @@ public sealed class TcpStream : ISource, IDisposable
     /// </summary>
     /// <param name="buffers">The segments to fill, in order; pass an array, a <c>List</c>'s span
     /// (<c>CollectionsMarshal.AsSpan</c>) or a collection expression such as <c>[header, body]</c>.</param>
-    /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream.</param>
+    /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream (or that every segment was empty).</param>
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
@@ -334,10 +334,10 @@ public sealed class TcpStream : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 → 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 -> 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
     public override string ToString() => _core.IsDisposed
         ? "TcpStream(disposed)"
-        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} → {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
+        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} -> {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);

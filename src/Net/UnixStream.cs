@@ -210,7 +210,7 @@ public sealed class UnixStream : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>UnixStream(fd 9 → /run/app.sock)</c>, or <c>UnixStream(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>UnixStream(fd 9 -> /run/app.sock)</c>, or <c>UnixStream(disposed)</c>.</summary>
     public override string ToString()
     {
         if (_core.IsDisposed)
@@ -219,7 +219,7 @@ public sealed class UnixStream : ISource, IDisposable
         }
 
         string peer = _core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected";
-        return $"UnixStream(fd {_core.Fd} → {(peer.Length == 0 ? "unnamed" : peer)})";
+        return $"UnixStream(fd {_core.Fd} -> {(peer.Length == 0 ? "unnamed" : peer)})";
     }
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>

@@ -147,7 +147,7 @@ internal struct SourceCore
     /// <summary>The exception for <paramref name="errno"/>: <see cref="SocketException"/> for sockets, <see cref="IOException"/> otherwise.</summary>
     public readonly Exception Failure(int errno, string operation) =>
         errno == SocketErrors.EBADF && IsDisposed
-            ? new ObjectDisposedException(operation, $"Cannot {operation}: it has been disposed.")
+            ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
             : _isSocket ? SocketErrors.Exception(errno, operation) : Errno.ToIOException(errno, operation);
 
     /// <summary><c>recv</c> with the <c>Try…</c> policy (Readable).</summary>

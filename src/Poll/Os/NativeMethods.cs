@@ -4,8 +4,10 @@ using Tmds.Linux;
 namespace Polling.Os;
 
 /// <summary>
-/// The one place where Polling declares the libc functions that Tmds.LibC 0.5 lacks. Like Tmds.LibC,
-/// these do not marshal errno: read <see cref="Errno.Last"/> straight after a call that failed.
+/// The one place where Polling declares the libc functions that Tmds.LibC 0.5 lacks. Like Tmds.LibC's
+/// (which are <c>SetLastError = true</c>, and whose <c>LibC.errno</c> reads the last P/Invoke error), these
+/// save errno after every call: read <see cref="Errno.Last"/> straight after a call that failed. Without
+/// <c>SetLastError</c>, <see cref="Errno.Last"/> would return a stale value from an earlier call.
 /// Polling.Net uses them too (InternalsVisibleTo), so there is no second list.
 /// </summary>
 #pragma warning disable CS8981 // C names kept as the kernel spells them
@@ -20,22 +22,22 @@ internal static unsafe partial class NativeMethods
     public const int SFD_NONBLOCK = 0x800;
     public const int SFD_CLOEXEC = 0x80000;
 
-    [LibraryImport(Libc, EntryPoint = "readv")]
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "readv")]
     public static partial nint readv(int fd, iovec* iov, int iovcnt);
 
-    [LibraryImport(Libc, EntryPoint = "writev")]
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "writev")]
     public static partial nint writev(int fd, iovec* iov, int iovcnt);
 
-    [LibraryImport(Libc, EntryPoint = "timerfd_create")]
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_create")]
     public static partial int timerfd_create(int clockid, int flags);
 
-    [LibraryImport(Libc, EntryPoint = "timerfd_settime")]
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_settime")]
     public static partial int timerfd_settime(int fd, int flags, itimerspec* newValue, itimerspec* oldValue);
 
-    [LibraryImport(Libc, EntryPoint = "timerfd_gettime")]
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_gettime")]
     public static partial int timerfd_gettime(int fd, itimerspec* currentValue);
 
-    [LibraryImport(Libc, EntryPoint = "signalfd")]
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "signalfd")]
     public static partial int signalfd(int fd, sigset_t* mask, int flags);
 
     /// <summary><c>struct itimerspec</c> for timerfd.</summary>

@@ -90,15 +90,23 @@ internal static class NetHelpers
         return (client, server!);
     }
 
-    /// <summary>Reads exactly <paramref name="count"/> bytes, waiting on a private poll (Level) between attempts.</summary>
-    public static byte[] ReadExactly(TcpStream stream, int count)
+    /// <summary>A <c>TryRead</c> of any stream type.</summary>
+    public delegate bool TryReadFunc(Span<byte> buffer, out int bytesRead);
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes from a TCP stream, retrying until the deadline.</summary>
+    public static byte[] ReadExactly(TcpStream stream, int count) => ReadExactly(stream.TryRead, count);
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes from a Unix stream, retrying until the deadline.</summary>
+    public static byte[] ReadExactly(UnixStream stream, int count) => ReadExactly(stream.TryRead, count);
+
+    private static byte[] ReadExactly(TryReadFunc tryRead, int count)
     {
         var result = new byte[count];
         int filled = 0;
         DateTime end = DateTime.UtcNow + Deadline;
         while (filled < count)
         {
-            if (stream.TryRead(result.AsSpan(filled), out int n))
+            if (tryRead(result.AsSpan(filled), out int n))
             {
                 if (n == 0)
                 {
@@ -120,8 +128,13 @@ internal static class NetHelpers
         return result;
     }
 
-    /// <summary>Number of open descriptors of this process.</summary>
-    public static int OpenDescriptorCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
+    /// <summary>
+    /// Number of open descriptors of this process that are not files: sockets, pipes, epoll/eventfd/timerfd
+    /// (what sources own). Files are left out because the runtime maps assemblies it loads lazily (e.g.
+    /// Microsoft.Win32.Registry.dll, seen appearing mid-run) through descriptors it keeps open.
+    /// </summary>
+    public static int OpenDescriptorCount() =>
+        Directory.GetFileSystemEntries("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget is { } target && !target.StartsWith('/'));
 
     /// <summary>Whether IPv6 loopback (::1) can be bound here.</summary>
     public static bool HasIPv6Loopback()

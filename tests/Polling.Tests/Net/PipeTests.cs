@@ -189,6 +189,36 @@ public sealed class PipeTests
     }
 
     [Fact]
+    public void VectoredWriteAndRead_MoveSegmentsInOrder()
+    {
+        using var poll = new Poll();
+        var events = new Events(8);
+        var (sender, receiver) = Pipe.Create();
+        using (sender)
+        using (receiver)
+        {
+            poll.Registry.Register(receiver, ReceiverToken, Interest.Readable);
+            byte[] header = "HEAD:"u8.ToArray(), body = "body bytes"u8.ToArray();
+            ArraySegment<byte>[] outgoing = [header, new ArraySegment<byte>(body, 0, 4), default, new ArraySegment<byte>(body, 4, 6)];
+            Assert.True(sender.TryWrite(outgoing, out int written));
+            Assert.Equal(15, written);
+
+            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
+            byte[] first = new byte[5], second = new byte[32];
+            Assert.True(receiver.TryRead([first, second], out int read));
+            Assert.Equal(15, read);
+            Assert.Equal(header, first);
+            Assert.Equal(body, second[..10]);
+            Assert.False(receiver.TryRead([first], out _)); // empty again: would block, not end of stream
+
+            receiver.Dispose();
+            var error = Assert.Throws<IOException>(() => sender.TryWrite(outgoing, out _));
+            Assert.Equal(32, error.HResult);
+            Assert.Contains("reading end is closed", error.Message);
+        }
+    }
+
+    [Fact]
     public void EmptyBuffers_ReturnTrueWithZero()
     {
         var (sender, receiver) = Pipe.Create();

@@ -4,18 +4,6 @@ using Xunit;
 
 namespace Polling.Tests.Net;
 
-/// <summary>A fact that needs IPv6 loopback (::1); skipped with the reason where the kernel has no IPv6.</summary>
-public sealed class IPv6FactAttribute : FactAttribute
-{
-    public IPv6FactAttribute()
-    {
-        if (!NetHelpers.HasIPv6Loopback())
-        {
-            Skip = "IPv6 is not available here: ::1 cannot be bound (kernel without IPv6, or disabled).";
-        }
-    }
-}
-
 /// <summary>A fact that needs IPv4 multicast over the loopback interface; skipped with the kernel's reason where it is unavailable.</summary>
 public sealed class MulticastV4FactAttribute : FactAttribute
 {

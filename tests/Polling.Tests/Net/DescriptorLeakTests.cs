@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using Polling.Net;
+using Xunit;
+using static Polling.Tests.Net.NetHelpers;
+using TcpListener = Polling.Net.TcpListener;
+
+namespace Polling.Tests.Net;
+
+/// <summary>Counting /proc/self/fd only works when nothing else opens descriptors meanwhile: this collection runs alone.</summary>
+[CollectionDefinition(nameof(DescriptorCounting), DisableParallelization = true)]
+public sealed class DescriptorCounting
+{
+}
+
+[Collection(nameof(DescriptorCounting))]
+public class DescriptorLeakTests
+{
+    [Fact]
+    public void OpeningAndClosingTenThousandStreamsLeavesNoDescriptorBehind()
+    {
+        using var poll = new Poll();
+        using var listener = TcpListener.Bind(LoopbackAny);
+        string path = "\0polling-leak-" + Guid.NewGuid().ToString("N");
+        using var unixListener = UnixListener.Bind(path);
+        RoundOfEverything(poll, listener, unixListener, path, 20); // warm up lazily opened runtime descriptors
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        int before = OpenDescriptorCount();
+
+        for (int round = 0; round < 10; round++)
+        {
+            RoundOfEverything(poll, listener, unixListener, path, 1000);
+        }
+
+        Assert.Equal(before, OpenDescriptorCount());
+    }
+
+    [Fact]
+    public void FailedCallsLeaveNoDescriptorBehind()
+    {
+        using var taken = TcpListener.Bind(LoopbackAny);
+        IPEndPoint closed;
+        using (var probe = TcpListener.Bind(LoopbackAny))
+        {
+            closed = probe.LocalEndPoint;
+        }
+
+        Fail(taken, closed); // warm up
+        int before = OpenDescriptorCount();
+        for (int i = 0; i < 500; i++)
+        {
+            Fail(taken, closed);
+        }
+
+        Assert.Equal(before, OpenDescriptorCount());
+
+        static void Fail(TcpListener taken, IPEndPoint closed)
+        {
+            Assert.Throws<SocketException>(() => TcpListener.Bind(taken.LocalEndPoint));
+            Assert.Throws<SocketException>(() => UnixStream.Connect("\0polling-nobody-listens-here"));
+            Assert.Throws<ArgumentException>(() => UnixListener.Bind("/" + new string('x', 200)));
+            try
+            {
+                TcpStream.Connect(closed).Dispose(); // refused later, through TakeError
+            }
+            catch (SocketException)
+            {
+                // refused at once: also fine
+            }
+        }
+    }
+
+    private static void RoundOfEverything(Poll poll, TcpListener listener, UnixListener unixListener, string path, int count)
+    {
+        var clients = new List<TcpStream>(count);
+        for (int i = 0; i < count; i++)
+        {
+            clients.Add(TcpStream.Connect(listener.LocalEndPoint));
+        }
+
+        int accepted = 0;
+        Eventually(() =>
+        {
+            while (listener.TryAccept(out TcpStream? server))
+            {
+                poll.Registry.Register(server, (Token)(ulong)accepted, Interest.Readable);
+                server.Dispose();
+                accepted++;
+            }
+
+            return accepted == count;
+        }, $"{count} TCP accepts");
+
+        foreach (TcpStream client in clients)
+        {
+            client.Linger = TimeSpan.Zero; // reset instead of TIME_WAIT: spares the ephemeral ports
+            client.Dispose();
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            var (a, b) = UnixStream.Pair();
+            poll.Registry.Register(a, (Token)1, Interest.Readable);
+            a.Dispose();
+            b.Dispose();
+        }
+
+        for (int i = 0; i < count / 10; i++)
+        {
+            using var client = UnixStream.Connect(path);
+            UnixStream? server = null;
+            Eventually(() => unixListener.TryAccept(out server), "unix accept");
+            server!.Dispose();
+            TcpStream.FromSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).Dispose();
+        }
+    }
+}

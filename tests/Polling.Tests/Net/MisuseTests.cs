@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Sockets;
+using Polling.Net;
+using Xunit;
+using static Polling.Tests.Net.NetHelpers;
+using TcpListener = Polling.Net.TcpListener;
+
+namespace Polling.Tests.Net;
+
+/// <summary>Each misuse rule: the exception type, a message that names the thing and what to do, and state left unchanged.</summary>
+public class MisuseTests
+{
+    private const Token First = (Token)1;
+    private const Token Second = (Token)2;
+
+    [Fact]
+    public void RegisteringTwiceWithOnePollThrowsAndKeepsTheFirstRegistration()
+    {
+        using var log = new EventLog();
+        var (client, server) = TcpPair();
+        using var _c = client;
+        using var _s = server;
+        log.Registry.Register(server, First, Interest.Readable);
+
+        var error = Assert.Throws<InvalidOperationException>(() => log.Registry.Register(server, Second, Interest.Readable));
+        Assert.Contains("TcpStream", error.Message);
+        Assert.Contains("already registered", error.Message);
+        Assert.Contains("Reregister", error.Message);
+
+        Assert.True(client.TryWrite("x"u8, out _));
+        log.WaitFor(First, e => e.IsReadable);
+        Assert.Empty(log.Drain(Second));
+    }
+
+    [Fact]
+    public void RegisteringWithASecondPollThrowsUntilDeregistered()
+    {
+        using var log = new EventLog();
+        using var other = new Poll();
+        var (a, b) = UnixStream.Pair();
+        using var _a = a;
+        using var _b = b;
+        log.Registry.Register(a, First, Interest.Readable);
+
+        var error = Assert.Throws<InvalidOperationException>(() => other.Registry.Register(a, First, Interest.Readable));
+        Assert.Contains("another Poll", error.Message);
+        Assert.Contains("Deregister", error.Message);
+        Assert.Throws<InvalidOperationException>(() => other.Registry.Reregister(a, First, Interest.Readable));
+        Assert.Throws<InvalidOperationException>(() => other.Registry.Deregister(a));
+
+        Assert.True(b.TryWrite("still here"u8, out _));
+        log.WaitFor(First, e => e.IsReadable); // the first registration still works
+
+        log.Registry.Deregister(a);
+        other.Registry.Register(a, Second, Interest.Readable, Trigger.Level);
+        WaitFor(other, new Events(4), Second, e => e.IsReadable);
+        Assert.Empty(log.Drain(First));
+    }
+
+    [Fact]
+    public void ReregisteringOrDeregisteringAnUnregisteredSourceThrows()
+    {
+        using var poll = new Poll();
+        using var listener = TcpListener.Bind(LoopbackAny);
+        var error = Assert.Throws<InvalidOperationException>(() => poll.Registry.Reregister(listener, First, Interest.Readable));
+        Assert.Contains("not registered", error.Message);
+        Assert.Contains("TcpListener", error.Message);
+        Assert.Throws<InvalidOperationException>(() => poll.Registry.Deregister(listener));
+        poll.Registry.Register(listener, First, Interest.Readable); // nothing was left half-registered
+    }
+
+    [Fact]
+    public void RegisteringADisposedSourceThrowsObjectDisposed()
+    {
+        using var poll = new Poll();
+        var listener = TcpListener.Bind(LoopbackAny);
+        listener.Dispose();
+        var error = Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(listener, First, Interest.Readable));
+        Assert.Contains("TcpListener", error.Message);
+        Assert.Contains("disposed", error.Message);
+
+        var (a, b) = UnixStream.Pair();
+        b.Dispose();
+        a.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(a, First, Interest.Readable));
+        Assert.Throws<ObjectDisposedException>(() => poll.Registry.Reregister(a, First, Interest.Readable));
+        Assert.Throws<ObjectDisposedException>(() => poll.Registry.Deregister(a));
+
+        var unix = UnixListener.Bind("\0polling-misuse-" + Guid.NewGuid().ToString("N"));
+        unix.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(unix, First, Interest.Readable));
+        Assert.Throws<ObjectDisposedException>(() => unix.TryAccept(out _));
+    }
+
+    [Fact]
+    public void DisposingARegisteredSourceStopsItsEvents()
+    {
+        using var log = new EventLog();
+        var (a, b) = UnixStream.Pair();
+        using var _b = b;
+        log.Registry.Register(a, First, Interest.Readable, Trigger.Level);
+        Assert.True(b.TryWrite("data"u8, out _));
+        log.WaitFor(First, e => e.IsReadable);
+        a.Dispose();
+        Assert.Empty(log.Drain(First));
+
+        // The registry forgot it: a new source may reuse the descriptor number and register freely.
+        var (c, d) = UnixStream.Pair();
+        using var _c = c;
+        using var _d = d;
+        log.Registry.Register(c, Second, Interest.Readable);
+    }
+
+    [Fact]
+    public void InvalidInterestOrTriggerThrowsAndRegistersNothing()
+    {
+        using var poll = new Poll();
+        using var listener = TcpListener.Bind(LoopbackAny);
+        Assert.Throws<ArgumentException>(() => poll.Registry.Register(listener, First, (Interest)0));
+        Assert.Throws<ArgumentException>(() => poll.Registry.Register(listener, First, Interest.Readable, Trigger.Edge | Trigger.Level));
+        Assert.Throws<ArgumentException>(() => poll.Registry.Register(listener, First, Interest.Readable, Trigger.Oneshot));
+        poll.Registry.Register(listener, First, Interest.Readable);
+    }
+
+    [Fact]
+    public void NullArgumentsThrowArgumentNull()
+    {
+        var (client, server) = TcpPair();
+        using var _c = client;
+        using var _s = server;
+        ISource source = client;
+        Assert.Throws<ArgumentNullException>(() => source.Register(null!, First, Interest.Readable, Trigger.Edge));
+        Assert.Throws<ArgumentNullException>(() => source.Reregister(null!, First, Interest.Readable, Trigger.Edge));
+        Assert.Throws<ArgumentNullException>(() => source.Deregister(null!));
+        Assert.Throws<ArgumentNullException>(() => TcpStream.Connect(null!));
+        Assert.Throws<ArgumentNullException>(() => UnixStream.Connect((string)null!));
+        Assert.Throws<ArgumentNullException>(() => UnixStream.Connect((UnixDomainSocketEndPoint)null!));
+    }
+
+    [Fact]
+    public void DisposeIsIdempotentForEveryType()
+    {
+        var listener = TcpListener.Bind(LoopbackAny);
+        listener.Dispose();
+        listener.Dispose();
+        var (client, server) = TcpPair();
+        client.Dispose();
+        client.Dispose();
+        server.Dispose();
+        var (a, b) = UnixStream.Pair();
+        a.Dispose();
+        a.Dispose();
+        b.Dispose();
+        var unix = UnixListener.Bind("\0polling-dispose-" + Guid.NewGuid().ToString("N"));
+        unix.Dispose();
+        unix.Dispose();
+        Assert.Equal("UnixListener(disposed)", unix.ToString());
+        Assert.Equal("TcpListener(disposed)", listener.ToString());
+    }
+
+    [Fact]
+    public void ASourceOutlivesADisposedPollAndCanJoinANewOne()
+    {
+        var (a, b) = UnixStream.Pair();
+        using var _a = a;
+        using var _b = b;
+        var first = new Poll();
+        first.Registry.Register(a, First, Interest.Readable);
+        first.Dispose();
+
+        using var log = new EventLog();
+        log.Registry.Register(a, Second, Interest.Readable);
+        Assert.True(b.TryWrite("moved"u8, out _));
+        log.WaitFor(Second, e => e.IsReadable);
+    }
+
+    [Fact]
+    public void ConnectingAnIPv6EndPointFromAnIPv4OnlyCallIsNotPossibleButBothFamiliesWork()
+    {
+        // IPv4-mapped addresses go through IPv6 sockets; a plain IPv4 endpoint gets an IPv4 socket.
+        using var listener = TcpListener.Bind(LoopbackAny);
+        using var client = TcpStream.Connect(listener.LocalEndPoint);
+        Assert.Equal(AddressFamily.InterNetwork, client.AddressFamily);
+    }
+}

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using UdpEcho;
+using Xunit;
+using static Polling.Tests.Net.NetHelpers;
+
+namespace Polling.Tests.Net;
+
+/// <summary>The UdpEcho sample, in-process and as a real program, against plain System.Net.Sockets clients.</summary>
+public sealed class UdpEchoTests
+{
+    private static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public void EchoesEveryDatagram_FromSeveralClients()
+    {
+        const int Clients = 4;
+        const int PerClient = 500;
+        using var server = new UdpEchoServer(LoopbackAny);
+        var thread = new Thread(server.Run) { IsBackground = true, Name = "UdpEcho" };
+        thread.Start();
+        try
+        {
+            var failures = new List<string>();
+            Parallel.For(0, Clients, new ParallelOptions { MaxDegreeOfParallelism = Clients }, client =>
+            {
+                using Socket socket = Client();
+                var buffer = new byte[2048];
+                for (int i = 0; i < PerClient; i++)
+                {
+                    byte[] datagram = Datagram(client, i, 1 + ((client * 7919 + i * 131) % 1400));
+                    socket.SendTo(datagram, server.LocalEndPoint);
+                    int n = socket.Receive(buffer);
+                    if (!buffer.AsSpan(0, n).SequenceEqual(datagram))
+                    {
+                        lock (failures)
+                        {
+                            failures.Add($"client {client} datagram {i}: got {n} bytes back, sent {datagram.Length}");
+                        }
+                    }
+                }
+            });
+
+            Assert.Empty(failures);
+        }
+        finally
+        {
+            server.Stop();
+            Assert.True(thread.Join(Deadline));
+        }
+
+        // Read the counters once the loop has stopped: a client can get its last echo before the count is updated.
+        Assert.Equal(Clients * PerClient, server.DatagramsEchoed);
+        Assert.Equal(0, server.DatagramsDropped);
+    }
+
+    [Fact]
+    public void EchoesABurst_SentWithoutWaiting()
+    {
+        const int Burst = 200;
+        using var server = new UdpEchoServer(LoopbackAny);
+        var thread = new Thread(server.Run) { IsBackground = true };
+        thread.Start();
+        try
+        {
+            using Socket socket = Client();
+            socket.ReceiveBufferSize = 1 << 20;
+            for (int i = 0; i < Burst; i++)
+            {
+                socket.SendTo(Datagram(0, i, 100), server.LocalEndPoint);
+            }
+
+            var seen = new HashSet<int>();
+            var buffer = new byte[256];
+            for (int i = 0; i < Burst; i++)
+            {
+                int n = socket.Receive(buffer);
+                Assert.Equal(100, n);
+                Assert.True(seen.Add(BitConverter.ToInt32(buffer, 4)));
+            }
+
+            Assert.Equal(Burst, seen.Count);
+        }
+        finally
+        {
+            server.Stop();
+            Assert.True(thread.Join(Deadline));
+        }
+    }
+
+    [Fact]
+    public void EchoesEmptyAndMaximumSizeDatagrams()
+    {
+        using var server = new UdpEchoServer(LoopbackAny);
+        using var cancellation = new CancellationTokenSource();
+        var thread = new Thread(() => server.Run(cancellation.Token)) { IsBackground = true };
+        thread.Start();
+        try
+        {
+            using Socket socket = Client();
+            var buffer = new byte[UdpEchoServer.MaxDatagram + 1];
+            socket.SendTo(Array.Empty<byte>(), server.LocalEndPoint);
+            Assert.Equal(0, socket.Receive(buffer));
+
+            byte[] largest = Datagram(1, 1, UdpEchoServer.MaxDatagram);
+            socket.SendTo(largest, server.LocalEndPoint);
+            int n = socket.Receive(buffer);
+            Assert.True(buffer.AsSpan(0, n).SequenceEqual(largest));
+        }
+        finally
+        {
+            cancellation.Cancel(); // Run(CancellationToken) stops like Stop()
+            Assert.True(thread.Join(Deadline));
+        }
+    }
+
+    [Fact]
+    public void SteadyState_AllocatesNothingPerDatagram()
+    {
+        using var server = new UdpEchoServer(LoopbackAny);
+        using var client = Polling.Net.UdpSocket.Bind(LoopbackAny);
+        SocketAddress serverAddress = server.LocalEndPoint.Serialize();
+        var from = new SocketAddress(AddressFamily.InterNetwork);
+        byte[] datagram = Datagram(0, 0, 64);
+        var buffer = new byte[128];
+
+        Run(200);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(5_000);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(5_200, server.DatagramsEchoed);
+
+        void Run(int iterations)
+        {
+            for (int i = 0; i < iterations; i++)
+            {
+                client.TrySendTo(datagram, serverAddress, out _);
+                server.RunOnce(ReceiveTimeout);
+                while (!client.TryReceiveFrom(buffer, out _, from))
+                {
+                    Thread.SpinWait(10);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Program_PrintsListening_Echoes_AndExitsZeroOnSigterm()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "UdpEcho.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("0");
+        using var process = Process.Start(start)!;
+        try
+        {
+            string? line = process.StandardOutput.ReadLine();
+            Assert.NotNull(line);
+            Assert.Matches(@"^listening on 127\.0\.0\.1:\d+$", line);
+            int port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
+
+            using Socket socket = Client();
+            var buffer = new byte[64];
+            socket.SendTo("over the wire"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, port));
+            int n = socket.Receive(buffer);
+            Assert.Equal("over the wire"u8.ToArray(), buffer[..n]);
+
+            Assert.Equal(0, Tmds.Linux.LibC.kill(process.Id, Tmds.Linux.LibC.SIGTERM));
+            Assert.True(process.WaitForExit((int)Deadline.TotalMilliseconds), "UdpEcho did not exit after SIGTERM.");
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("stopped after echoing 1 datagrams", process.StandardOutput.ReadToEnd());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [Fact]
+    public void Program_RejectsABadPort()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "UdpEcho.dll"));
+        start.ArgumentList.Add("70000");
+        using var process = Process.Start(start)!;
+        Assert.True(process.WaitForExit((int)Deadline.TotalMilliseconds));
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("usage: UdpEcho [port]", process.StandardError.ReadToEnd());
+    }
+
+    private static Socket Client()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(LoopbackAny);
+        socket.ReceiveTimeout = (int)ReceiveTimeout.TotalMilliseconds;
+        return socket;
+    }
+
+    /// <summary>[client id][sequence][filler derived from both], so a mixed-up echo is detected.</summary>
+    private static byte[] Datagram(int client, int sequence, int length)
+    {
+        var datagram = new byte[length];
+        if (length >= 8)
+        {
+            BitConverter.TryWriteBytes(datagram.AsSpan(0, 4), client);
+            BitConverter.TryWriteBytes(datagram.AsSpan(4, 4), sequence);
+        }
+
+        for (int i = 8; i < length; i++)
+        {
+            datagram[i] = (byte)(client * 31 + sequence + i);
+        }
+
+        return datagram;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Sockets;
+using Polling.Net;
+using Xunit;
+using static Polling.Tests.Net.NetHelpers;
+
+namespace Polling.Tests.Net;
+
+public sealed class UnixDatagramMisuseTests
+{
+    [Fact]
+    public void RegisterTwice_OrWithASecondPoll_Throws_AndStateIsUnchanged()
+    {
+        using var first = new Poll();
+        using var second = new Poll();
+        var events = new Events(8);
+        var (a, b) = UnixDatagram.Pair();
+        using (a)
+        using (b)
+        {
+            first.Registry.Register(a, (Token)1, Interest.Readable);
+            var twice = Assert.Throws<InvalidOperationException>(() => first.Registry.Register(a, (Token)2, Interest.Readable));
+            Assert.Contains("UnixDatagram", twice.Message);
+            var other = Assert.Throws<InvalidOperationException>(() => second.Registry.Register(a, (Token)1, Interest.Readable));
+            Assert.Contains("another Poll", other.Message);
+
+            Assert.True(b.TrySend("x"u8, out _));
+            WaitFor(first, events, (Token)1, e => e.IsReadable);
+        }
+    }
+
+    [Fact]
+    public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
+    {
+        using var poll = new Poll();
+        var (a, b) = UnixDatagram.Pair();
+        b.Dispose();
+        a.Dispose();
+        a.Dispose();
+
+        var error = Assert.Throws<ObjectDisposedException>(() => poll.Registry.Register(a, (Token)1, Interest.Readable));
+        Assert.Contains("UnixDatagram", error.Message);
+        Assert.Throws<ObjectDisposedException>(() => a.TrySend("x"u8, out _));
+        Assert.Throws<ObjectDisposedException>(() => a.TrySendTo("x"u8, "/tmp/x", out _));
+        Assert.Throws<ObjectDisposedException>(() => a.TryReceive(new byte[1], out _));
+        Assert.Throws<ObjectDisposedException>(() => a.TryReceiveFrom(new byte[1], out _, new SocketAddress(AddressFamily.Unix)));
+        Assert.Throws<ObjectDisposedException>(() => a.Connect("/tmp/x"));
+        Assert.Throws<ObjectDisposedException>(() => a.Shutdown(SocketShutdown.Both));
+        Assert.Throws<ObjectDisposedException>(() => a.LocalEndPoint);
+        Assert.Throws<ObjectDisposedException>(() => a.TakeError());
+        Assert.True(a.Handle.IsClosed);
+        Assert.Equal("UnixDatagram(disposed)", a.ToString());
+    }
+
+    [Fact]
+    public void NullAndBadArguments_Throw()
+    {
+        using var socket = UnixDatagram.Unbound();
+        Assert.Throws<ArgumentNullException>(() => UnixDatagram.Bind((string)null!));
+        Assert.Throws<ArgumentNullException>(() => UnixDatagram.Bind((UnixDomainSocketEndPoint)null!));
+        Assert.Throws<ArgumentNullException>(() => socket.Connect((string)null!));
+        Assert.Throws<ArgumentNullException>(() => socket.Connect((UnixDomainSocketEndPoint)null!));
+        Assert.Throws<ArgumentNullException>(() => socket.TrySendTo("x"u8, (string)null!, out _));
+        Assert.Throws<ArgumentNullException>(() => socket.TrySendTo("x"u8, (UnixDomainSocketEndPoint)null!, out _));
+        Assert.Throws<ArgumentNullException>(() => socket.TrySendTo("x"u8, (SocketAddress)null!, out _));
+        Assert.Throws<ArgumentNullException>(() => socket.TryReceiveFrom(new byte[1], out _, (SocketAddress)null!));
+        Assert.Throws<ArgumentNullException>(() => ((ISource)socket).Register(null!, (Token)1, Interest.Readable, Trigger.Edge));
+        Assert.Throws<ArgumentOutOfRangeException>(() => socket.Shutdown((SocketShutdown)42));
+        Assert.Throws<ArgumentOutOfRangeException>(() => socket.SendBufferSize = 0);
+        var error = Assert.Throws<ArgumentException>(() => socket.TrySendTo("x"u8, "bad\0path", out _));
+        Assert.Contains("NUL", error.Message);
+    }
+
+    [Fact]
+    public void SocketAddressTooSmall_Throws_AndTheDatagramStaysQueued()
+    {
+        var (a, b) = UnixDatagram.Pair();
+        using (a)
+        using (b)
+        {
+            Assert.True(a.TrySend("queued"u8, out _));
+            var error = Assert.Throws<ArgumentException>(() => b.TryReceiveFrom(new byte[16], out _, new SocketAddress(AddressFamily.InterNetwork)));
+            Assert.Contains("new SocketAddress(AddressFamily.Unix)", error.Message);
+            Assert.True(b.TryReceiveFrom(new byte[16], out int n, new SocketAddress(AddressFamily.Unix)));
+            Assert.Equal(6, n);
+        }
+    }
+}
+
+[Collection(nameof(DescriptorCounting))]
+public sealed class UnixDatagramDescriptorTests
+{
+    [Fact]
+    public void TenThousandPairAndUnboundCycles_LeakNoDescriptors()
+    {
+        using var poll = new Poll();
+        for (int i = 0; i < 100; i++)
+        {
+            var (a, b) = UnixDatagram.Pair();
+            a.Dispose();
+            b.Dispose();
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        int before = OpenDescriptorCount();
+        for (int i = 0; i < 10_000; i++)
+        {
+            var (a, b) = UnixDatagram.Pair();
+            poll.Registry.Register(a, (Token)i, Interest.Readable);
+            a.Dispose();
+            b.Dispose();
+            UnixDatagram.Unbound().Dispose();
+        }
+
+        Assert.Equal(before, OpenDescriptorCount());
+    }
+
+    [Fact]
+    public void FailedBinds_LeakNoDescriptors()
+    {
+        string name = "\0polling-dgram-leak-" + Guid.NewGuid().ToString("N");
+        using var taken = UnixDatagram.Bind(name);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        int before = OpenDescriptorCount();
+        for (int i = 0; i < 1_000; i++)
+        {
+            Assert.Throws<SocketException>(() => UnixDatagram.Bind(name));
+        }
+
+        Assert.Equal(before, OpenDescriptorCount());
+    }
+}
+
+public sealed class UnixDatagramAllocationTests
+{
+    [Fact]
+    public void SendToPathAndReceiveFromSocketAddress_AllocateNothing()
+    {
+        string name = "\0polling-dgram-alloc-" + Guid.NewGuid().ToString("N");
+        using var server = UnixDatagram.Bind(name);
+        using var client = UnixDatagram.Unbound();
+        var source = new SocketAddress(AddressFamily.Unix);
+        byte[] payload = new byte[64];
+        byte[] buffer = new byte[128];
+
+        Run(200);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(5_000);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        void Run(int iterations)
+        {
+            for (int i = 0; i < iterations; i++)
+            {
+                client.TrySendTo(payload, name, out _);
+                while (server.TryReceiveFrom(buffer, out _, source))
+                {
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ConnectedSendReceive_AllocateNothing()
+    {
+        var (a, b) = UnixDatagram.Pair();
+        using (a)
+        using (b)
+        {
+            byte[] payload = new byte[64];
+            byte[] buffer = new byte[128];
+            Run(200);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(5_000);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+            void Run(int iterations)
+            {
+                for (int i = 0; i < iterations; i++)
+                {
+                    a.TrySend(payload, out _);
+                    b.TryPeek(buffer, out _);
+                    while (b.TryReceive(buffer, out _))
+                    {
+                    }
+                }
+            }
+        }
+    }
+}
