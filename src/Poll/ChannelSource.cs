@@ -50,7 +50,12 @@ public static class ChannelSource
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
     public static ChannelSource<T> CreateBounded<T>(int capacity)
     {
-        ThrowIfBadCapacity(capacity, nameof(capacity));
+        if (capacity < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
+                "A bounded channel needs room for at least one message; pass a capacity of 1 or more, or use CreateUnbounded.");
+        }
+
         return CreateBounded<T>(new BoundedChannelOptions(capacity));
     }
 
@@ -75,14 +80,5 @@ public static class ChannelSource
             AllowSynchronousContinuations = options.AllowSynchronousContinuations,
         };
         return new ChannelSource<T>(Channel.CreateBounded(own, itemDropped), $"bounded {own.Capacity}, {own.FullMode}");
-    }
-
-    private static void ThrowIfBadCapacity(int capacity, string name)
-    {
-        if (capacity < 1)
-        {
-            throw new ArgumentOutOfRangeException(name, capacity,
-                "A bounded channel needs room for at least one message; pass a capacity of 1 or more, or use CreateUnbounded.");
-        }
     }
 }
