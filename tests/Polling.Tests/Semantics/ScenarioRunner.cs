@@ -653,20 +653,12 @@ internal sealed class ScenarioRunner
 
             _trace.AppendLine();
             List<Requirement> missing = [.. required.Where(r => !r.Satisfied)];
-            bool full = _events.Count == _events.Capacity && attempt < 4 * live + 4;
             if (missing.Count == 0)
             {
-                // A full batch may have left ready registrations unreported, and which ones depends on the
-                // backend's order: for the differential comparison, keep collecting until a batch is not full.
-                if (record is not null && full)
-                {
-                    timeout = 0;
-                    continue;
-                }
-
                 break;
             }
 
+            bool full = _events.Count == _events.Capacity && attempt < 4 * live + 4;
             bool waitingForAsync = missing.Any(r => _models[r.Source].IsAsynchronous) && Environment.TickCount64 < deadline;
             if (full || waitingForAsync)
             {
