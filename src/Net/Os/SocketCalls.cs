@@ -167,22 +167,12 @@ internal static unsafe class SocketCalls
         {
             fixed (byte* pointer = buffer)
             {
-                while (true)
+                int errno;
+                while (!Completed(recv(fd, pointer, buffer.Length, flags), out received, out errno))
                 {
-                    long result = recv(fd, pointer, buffer.Length, flags);
-                    if (result >= 0)
-                    {
-                        received = (int)result;
-                        return 0;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != SocketErrors.EINTR)
-                    {
-                        received = 0;
-                        return errno;
-                    }
                 }
+
+                return errno;
             }
         }
         finally
@@ -199,22 +189,12 @@ internal static unsafe class SocketCalls
         {
             fixed (byte* pointer = buffer)
             {
-                while (true)
+                int errno;
+                while (!Completed(send(fd, pointer, buffer.Length, flags | MSG_NOSIGNAL), out sent, out errno))
                 {
-                    long result = send(fd, pointer, buffer.Length, flags | MSG_NOSIGNAL);
-                    if (result >= 0)
-                    {
-                        sent = (int)result;
-                        return 0;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != SocketErrors.EINTR)
-                    {
-                        sent = 0;
-                        return errno;
-                    }
                 }
+
+                return errno;
             }
         }
         finally
@@ -271,22 +251,12 @@ internal static unsafe class SocketCalls
             fixed (byte* pointer = buffer)
             fixed (byte* addressPointer = address)
             {
-                while (true)
+                int errno;
+                while (!Completed(sendto(fd, pointer, buffer.Length, flags | MSG_NOSIGNAL, (sockaddr*)addressPointer, (uint)address.Length), out sent, out errno))
                 {
-                    long result = sendto(fd, pointer, buffer.Length, flags | MSG_NOSIGNAL, (sockaddr*)addressPointer, (uint)address.Length);
-                    if (result >= 0)
-                    {
-                        sent = (int)result;
-                        return 0;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != SocketErrors.EINTR)
-                    {
-                        sent = 0;
-                        return errno;
-                    }
                 }
+
+                return errno;
             }
         }
         finally
@@ -303,22 +273,12 @@ internal static unsafe class SocketCalls
         {
             fixed (byte* pointer = buffer)
             {
-                while (true)
+                int errno;
+                while (!Completed(LibC.read(fd, pointer, buffer.Length), out read, out errno))
                 {
-                    long result = LibC.read(fd, pointer, buffer.Length);
-                    if (result >= 0)
-                    {
-                        read = (int)result;
-                        return 0;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != SocketErrors.EINTR)
-                    {
-                        read = 0;
-                        return errno;
-                    }
                 }
+
+                return errno;
             }
         }
         finally
@@ -335,22 +295,12 @@ internal static unsafe class SocketCalls
         {
             fixed (byte* pointer = buffer)
             {
-                while (true)
+                int errno;
+                while (!Completed(LibC.write(fd, pointer, buffer.Length), out written, out errno))
                 {
-                    long result = LibC.write(fd, pointer, buffer.Length);
-                    if (result >= 0)
-                    {
-                        written = (int)result;
-                        return 0;
-                    }
-
-                    int errno = Errno.Last;
-                    if (errno != SocketErrors.EINTR)
-                    {
-                        written = 0;
-                        return errno;
-                    }
                 }
+
+                return errno;
             }
         }
         finally
@@ -677,6 +627,25 @@ internal static unsafe class SocketCalls
         {
             handle.DangerousRelease();
         }
+    }
+
+    /// <summary>
+    /// Finishes one attempt of a call that returns a byte count: <see langword="false"/> means it was
+    /// interrupted (EINTR) and must be made again; otherwise <paramref name="errno"/> is 0 or the error
+    /// and <paramref name="count"/> the bytes moved (0 on error).
+    /// </summary>
+    private static bool Completed(long result, out int count, out int errno)
+    {
+        if (result >= 0)
+        {
+            count = (int)result;
+            errno = 0;
+            return true;
+        }
+
+        count = 0;
+        errno = Errno.Last;
+        return errno != SocketErrors.EINTR;
     }
 
     /// <summary>Adds a reference to <paramref name="handle"/> (throws <see cref="ObjectDisposedException"/> if it is closed) and returns its descriptor; pair with <c>DangerousRelease</c>.</summary>
