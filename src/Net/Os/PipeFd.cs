@@ -14,6 +14,7 @@ internal static unsafe class PipeFd
     /// <summary>A new pipe, both ends non-blocking and close-on-exec (one syscall: <c>pipe2</c>).</summary>
     public static (FdHandle Read, FdHandle Write) Create()
     {
+        LinuxOnly.Check();
         int* fds = stackalloc int[2];
         if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         {

@@ -78,6 +78,7 @@ internal static unsafe class SocketCalls
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static FdHandle Create(AddressFamily family, int type, string purpose)
     {
+        LinuxOnly.Check();
         int fd = socket(Domain(family), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
@@ -91,6 +92,7 @@ internal static unsafe class SocketCalls
     /// <exception cref="SocketException">The kernel refused.</exception>
     public static (FdHandle First, FdHandle Second) CreatePair(int type, string purpose)
     {
+        LinuxOnly.Check();
         int* fds = stackalloc int[2];
         if (socketpair(SockAddr.AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
         {
@@ -107,6 +109,7 @@ internal static unsafe class SocketCalls
     /// <exception cref="SocketException">The kernel refused to duplicate the descriptor.</exception>
     public static FdHandle Adopt(Socket socket, string purpose)
     {
+        LinuxOnly.Check();
         SafeSocketHandle original = socket.SafeHandle;
         bool added = false;
         int duplicate;

@@ -10,6 +10,7 @@ internal sealed unsafe class EpollSelector : ISelector
 
     public EpollSelector()
     {
+        LinuxOnly.Check();
         int fd = epoll_create1(EPOLL_CLOEXEC);
         if (fd < 0)
         {

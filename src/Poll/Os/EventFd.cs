@@ -9,6 +9,7 @@ internal static unsafe class EventFd
     /// <summary>A new non-blocking, close-on-exec eventfd with counter 0.</summary>
     public static FdHandle Create()
     {
+        LinuxOnly.Check();
         int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (fd < 0)
         {

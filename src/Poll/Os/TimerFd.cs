@@ -15,6 +15,7 @@ internal static unsafe class TimerFd
     /// <summary>A new non-blocking, close-on-exec, disarmed timerfd on the monotonic clock.</summary>
     public static FdHandle Create()
     {
+        LinuxOnly.Check();
         int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (fd < 0)
         {
