@@ -19,6 +19,7 @@ namespace Polling.Net;
 /// in <see cref="Exception.HResult"/> (a pipe is not a socket, so not <c>SocketException</c>).</para>
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
 /// safely (the descriptor is never used after it is closed); concurrent reads interleave as the kernel does.</para>
+/// <para><b>Registering:</b> the interest must include <see cref="Interest.Readable"/>: a read end never becomes writable, so <see cref="Interest.Writable"/> alone throws <see cref="ArgumentException"/> (<c>Readable | Writable</c> is accepted; the writable part never fires).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -109,11 +110,17 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <summary>Returns e.g. <c>PipeReceiver(fd 7)</c>, or <c>PipeReceiver(disposed)</c>.</summary>
     public override string ToString() => _core.IsDisposed ? "PipeReceiver(disposed)" : $"PipeReceiver(fd {_core.Fd})";
 
-    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        PipeInterest.Require(interest, Interest.Readable, this);
         _core.Register(registry, token, interest, trigger, this);
+    }
 
-    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        PipeInterest.Require(interest, Interest.Readable, this);
         _core.Reregister(registry, token, interest, trigger, this);
+    }
 
     void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
 }

@@ -22,6 +22,7 @@ namespace Polling.Net;
 /// <see cref="Exception.HResult"/> (a pipe is not a socket, so not <c>SocketException</c>).</para>
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
 /// safely (the descriptor is never used after it is closed); writes of up to 4096 bytes are atomic.</para>
+/// <para><b>Registering:</b> the interest must include <see cref="Interest.Writable"/>: a write end never becomes readable, so <see cref="Interest.Readable"/> alone throws <see cref="ArgumentException"/> (<c>Readable | Writable</c> is accepted; the readable part never fires).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -121,11 +122,17 @@ public sealed class PipeSender : ISource, IDisposable
     /// <summary>Returns e.g. <c>PipeSender(fd 7)</c>, or <c>PipeSender(disposed)</c>.</summary>
     public override string ToString() => _core.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_core.Fd})";
 
-    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        PipeInterest.Require(interest, Interest.Writable, this);
         _core.Register(registry, token, interest, trigger, this);
+    }
 
-    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        PipeInterest.Require(interest, Interest.Writable, this);
         _core.Reregister(registry, token, interest, trigger, this);
+    }
 
     void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
 

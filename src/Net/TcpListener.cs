@@ -190,13 +190,15 @@ public sealed class TcpListener : ISource, IDisposable
     /// gave up before it was accepted (accept again).</exception>
     public bool TryAccept([MaybeNullWhen(false)] out TcpStream stream)
     {
-        if (!_core.Complete(SocketCalls.Accept(_core.Live(this), default, out _, out FdHandle? accepted), Interest.Readable, "accept a connection on", this))
+        Span<byte> address = stackalloc byte[SockAddr.StorageSize];
+        if (!_core.Complete(SocketCalls.Accept(_core.Live(this), address, out int length, out FdHandle? accepted), Interest.Readable, "accept a connection on", this))
         {
             stream = null;
             return false;
         }
 
         stream = new TcpStream(accepted!, AddressFamily);
+        stream.RememberPeer(address[..length]);     // so that messages name the peer even after a reset
         return true;
     }
 
@@ -221,6 +223,7 @@ public sealed class TcpListener : ISource, IDisposable
         }
 
         stream = new TcpStream(accepted!, AddressFamily);
+        stream.RememberPeer(address[..length]);
         remote = SockAddr.ReadIP(address[..length]);
         return true;
     }

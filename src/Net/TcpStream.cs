@@ -14,11 +14,12 @@ namespace Polling.Net;
 /// <remarks>
 /// <para><b>Connecting</b> never blocks: <see cref="Connect"/> returns at once with the connection in
 /// progress. Register the stream for <see cref="Interest.Writable"/>; when the event arrives, call
-/// <see cref="TakeError"/>: <see cref="SocketError.Success"/> means connected (confirm with
-/// <see cref="RemoteEndPoint"/>, which throws <see cref="SocketException"/> with
-/// <see cref="SocketError.NotConnected"/> while the handshake is still running — then simply wait for the
-/// next event), anything else (e.g. <see cref="SocketError.ConnectionRefused"/>) means it failed. This is
-/// mio's protocol; see the example.</para>
+/// <see cref="TryFinishConnect"/>: <see langword="true"/> means connected, <see langword="false"/> means the
+/// handshake is still running (wait for the next event), and a failure (e.g.
+/// <see cref="SocketError.ConnectionRefused"/>) throws a <see cref="SocketException"/> that names the endpoint.
+/// This is mio's protocol (<see cref="TakeError"/>, then <see cref="RemoteEndPoint"/>) in one call; see the example.</para>
+/// <para><b>Handing over</b>: <see cref="ToSocket"/> and <see cref="ToStream"/> give the connection to code that
+/// wants a <see cref="Socket"/> or a <see cref="Stream"/>; <see cref="FromSocket"/> takes one over.</para>
 /// <para><b>Reading and writing</b>: <see cref="TryRead(Span{byte}, out int)"/> returns <see langword="true"/>
 /// with 0 bytes at end of stream (the peer shut down writing or closed); <see cref="TryWrite(ReadOnlySpan{byte}, out int)"/>
 /// may write fewer bytes than given (keep the rest and write it on the next writable event). With
@@ -51,9 +52,7 @@ namespace Polling.Net;
 ///     {
 ///         if (!connected &amp;&amp; ev.IsWritable)
 ///         {
-///             SocketError error = stream.TakeError();
-///             if (error != SocketError.Success) throw new SocketException((int)error);  // e.g. ConnectionRefused
-///             try { _ = stream.RemoteEndPoint; } catch (SocketException) { continue; }  // not yet: wait again
+///             if (!stream.TryFinishConnect()) continue;   // not yet: wait again (a refused connect throws)
 ///             connected = true;
 ///             stream.TryWrite("ping\n"u8, out _);
 ///         }
@@ -69,7 +68,7 @@ namespace Polling.Net;
 /// }
 /// </code>
 /// </example>
-public sealed class TcpStream : ISource, IDisposable
+public sealed partial class TcpStream : ISource, IDisposable
 {
     private SourceCore _core;
 
@@ -192,13 +191,13 @@ public sealed class TcpStream : ISource, IDisposable
 
     /// <summary>
     /// Starts connecting to <paramref name="endpoint"/> and returns at once, before the handshake completes.
-    /// Register the stream for <see cref="Interest.Writable"/>; on the event, <see cref="TakeError"/> tells
+    /// Register the stream for <see cref="Interest.Writable"/>; on the event, <see cref="TryFinishConnect"/> tells
     /// whether the connection succeeded (see the class example).
     /// </summary>
     /// <param name="endpoint">An IPv4 or IPv6 address and port.</param>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
     /// <exception cref="SocketException">The kernel refused at once, e.g. <see cref="SocketError.NetworkUnreachable"/>.
-    /// A refused connection is usually reported later, through <see cref="TakeError"/>.</exception>
+    /// A refused connection is usually reported later, by <see cref="TryFinishConnect"/>.</exception>
     public static TcpStream Connect(IPEndPoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -214,7 +213,7 @@ public sealed class TcpStream : ISource, IDisposable
                 throw SocketErrors.Exception(errno, $"connect a TCP stream to {endpoint}");
             }
 
-            return new TcpStream(handle, family);
+            return new TcpStream(handle, family) { _connectTarget = endpoint };
         }
         catch
         {
@@ -318,10 +317,14 @@ public sealed class TcpStream : ISource, IDisposable
     /// reads end of stream once it has consumed the data sent before, and this side can still read — a
     /// half-close. Further writes throw <see cref="SocketException"/> (<see cref="SocketError.Shutdown"/>).
     /// </summary>
-    /// <exception cref="SocketException">E.g. <see cref="SocketError.NotConnected"/> before the connection is established.</exception>
+    /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> while a <see cref="Connect"/> is still in
+    /// progress (Linux would silently abort the attempt) or when not connected; other errors as the kernel reports them.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    public void Shutdown(SocketShutdown how) =>
+    public void Shutdown(SocketShutdown how)
+    {
+        ThrowIfConnecting($"shut down ({how})");
         _core.Check(SocketCalls.Shutdown(_core.Live(this), how), $"shut down ({how}) the connection of", this);
+    }
 
     /// <summary>
     /// Reads and clears the socket's pending error (<c>SO_ERROR</c>): <see cref="SocketError.Success"/> when
@@ -337,7 +340,7 @@ public sealed class TcpStream : ISource, IDisposable
     /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 -> 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
     public override string ToString() => _core.IsDisposed
         ? "TcpStream(disposed)"
-        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} -> {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
+        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} -> {PeerText()})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);

@@ -35,7 +35,7 @@ namespace Polling.Net;
 /// Console.WriteLine(parent.PeerCredentials.ProcessId == Environment.ProcessId);  // True
 /// </code>
 /// </example>
-public sealed class UnixStream : ISource, IDisposable
+public sealed partial class UnixStream : ISource, IDisposable
 {
     private SourceCore _core;
 

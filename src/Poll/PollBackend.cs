@@ -2,7 +2,7 @@ namespace Polling;
 
 /// <summary>
 /// The kernel mechanism a <see cref="Poll"/> waits with. Both hold the same readiness contract
-/// (DESIGN.md, "Readiness semantics"); they differ in cost and in one documented corner.
+/// (docs/design.md, "Readiness"); they differ in cost and in one documented corner.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">

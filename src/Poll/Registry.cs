@@ -47,7 +47,9 @@ public sealed class Registry
 
     /// <summary>Starts watching <paramref name="source"/> for <paramref name="interest"/>, reporting it under <paramref name="token"/>.</summary>
     /// <param name="source">The socket, pipe, waker or other source; registered with at most one Poll at a time.</param>
-    /// <param name="token">Any 64-bit value; events for this source carry it.</param>
+    /// <param name="token">Any 64-bit value; events for this source carry it. Polling does not look at tokens: two
+    /// sources registered under the same token are allowed (as in mio) and both are reported, each in its own event
+    /// carrying that token — telling them apart is then up to you.</param>
     /// <param name="interest">What to watch; not empty.</param>
     /// <param name="trigger">Exactly one of Edge or Level, optionally with Oneshot. Default: Edge.</param>
     public void Register(ISource source, Token token, Interest interest, Trigger trigger = Trigger.Edge)

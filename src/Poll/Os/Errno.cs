@@ -3,7 +3,7 @@ using Tmds.Linux;
 
 namespace Polling.Os;
 
-/// <summary>Reads <c>errno</c> and turns it into the exceptions DESIGN.md names.</summary>
+/// <summary>Reads <c>errno</c> and turns it into the exceptions docs/design.md names ("Errors").</summary>
 internal static class Errno
 {
     public const int EINTR = 4;

@@ -5,7 +5,7 @@ using Xunit;
 namespace Polling.Tests.Semantics;
 
 /// <summary>
-/// DESIGN.md's "Readiness semantics" as FsCheck properties, run against both backends. Each property
+/// docs/design.md's "Readiness" rules as FsCheck properties, run against both backends. Each property
 /// generates operation sequences over TCP and Unix stream pairs, pipes (both ends), UDP, TCP and Unix
 /// listeners, eventfds (rearming and raw <see cref="SourceFd"/>) and wakers, runs them against a real
 /// <see cref="Poll"/> and checks every wait with <see cref="ScenarioRunner"/>'s model: no lost event,

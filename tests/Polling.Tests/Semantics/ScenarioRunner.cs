@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Polling.Tests.Semantics;
 
-/// <summary>The rule of DESIGN.md's "Readiness semantics" (or of the harness) that a run broke.</summary>
+/// <summary>The rule of docs/design.md's "Readiness" rules (or of the harness) that a run broke.</summary>
 public enum Rule
 {
     /// <summary>Edge: new readiness in a direction that was drained (or just registered) produced no event.</summary>
@@ -58,7 +58,7 @@ public readonly record struct TokenInfo(SourceKind Kind, Trigger Trigger, bool W
 /// not report (no repeat, silence after oneshot/deregistration, exact flags).
 /// </summary>
 /// <remarks>
-/// <para><b>Where the model allows events it does not require</b> (DESIGN.md allows spurious events
+/// <para><b>Where the model allows events it does not require</b> (docs/design.md allows spurious events
 /// in general; these are the only places the model lets them through):</para>
 /// <list type="number">
 /// <item><b>Edge, piggyback:</b> an edge event triggered by new readiness in one direction may also carry
