@@ -115,7 +115,7 @@ internal static class SocketErrors
     /// <summary>The exception for a socket that is not connected, e.g. for <c>RemoteEndPoint</c> before the connect completed.</summary>
     public static SocketException NotConnected(string what) => new(
         (int)SocketError.NotConnected,
-        $"{what} is not connected (yet): a non-blocking connect completes when the socket becomes writable; call TryFinishConnect() then to learn whether it succeeded.");
+        $"{what} is not connected (yet): a non-blocking connect completes when the socket becomes writable; call TryFinishConnect() then (or TakeError(), mio's way) to learn whether it succeeded.");
 
     private static string Hint(int errno) => errno switch
     {
