@@ -36,3 +36,10 @@ public sealed class PackedPackages : IDisposable
 
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 }
+
+/// <summary>The test classes that share one packing (and therefore never pack concurrently).</summary>
+[CollectionDefinition(Name)]
+public sealed class PackagesCollection : ICollectionFixture<PackedPackages>
+{
+    public const string Name = "packed packages";
+}
