@@ -36,9 +36,9 @@ namespace Polling;
 /// reads a flag that the loop sets when it has found the channel empty; only the writer that flips the flag
 /// writes the eventfd. The loop, after finding the channel empty, sets the flag (full fence) and looks at the
 /// channel <i>once more</i>; a message found then costs nothing more. Before it returns <see langword="false"/>
-/// it sets the flag again, resets the eventfd if a wake had been sent, and takes a last look. The fences make
-/// it impossible for the writer to miss the flag and the loop to miss the message at the same time, and the
-/// reset comes before the last look, so a wake it swallows belongs to a message that last look sees.</para>
+/// it resets the eventfd if a wake may have been sent, sets the flag again and takes a last look — reset before
+/// that arm, so a wake the reset swallows belongs to a message that the last look sees. The fences make it
+/// impossible for the writer to miss the flag and the loop to miss the message at the same time.</para>
 /// <para><see cref="Dispose"/> deregisters the source, closes its eventfd and completes the channel with an
 /// <see cref="ObjectDisposedException"/>: later writes fail (<c>TryWrite</c> returns <see langword="false"/>,
 /// <c>WriteAsync</c> throws <see cref="ChannelClosedException"/>) and waiting writers are released.</para>
@@ -180,31 +180,9 @@ public sealed class ChannelSource<T> : ISource, IDisposable
             return End(out item);
         }
 
-        // Ask writers for a wake, then look again: in a burst this second look usually finds the next message,
-        // and returning it costs no system call (its writer has written the eventfd).
-        bool notified = _notifier.Arm();
-        if (_reader.TryRead(out item))
+        if (_notifier.TryTakeWhenEmpty(new Pending(_reader), out item))
         {
-            if (notified)
-            {
-                // The eventfd is still readable from that wake: writers need not write it again while we drain.
-                _notifier.Disarm();
-            }
-
             return true;
-        }
-
-        // Really empty. If a wake was sent (before or since the first arm), reset the eventfd so that Level
-        // registrations go quiet — arm again first and look a last time after the reset.
-        if (_notifier.Arm() | notified)
-        {
-            _notifier.Reset();
-            if (_reader.TryRead(out item))
-            {
-                // The reset swallowed the wake for this message and maybe more: stay readable for Level.
-                _notifier.KeepReady();
-                return true;
-            }
         }
 
         if (_reader.Completion.IsCompleted)
@@ -214,6 +192,12 @@ public sealed class ChannelSource<T> : ISource, IDisposable
 
         _notifier.Rearm();
         return false;
+    }
+
+    /// <summary>The channel's reader as the notifier's data.</summary>
+    private readonly struct Pending(ChannelReader<T> reader) : Notifier.IPending<T>
+    {
+        public bool TryTake([MaybeNullWhen(false)] out T item) => reader.TryRead(out item);
     }
 
     /// <summary>The channel is completed and drained: stay readable for good, and read nothing.</summary>

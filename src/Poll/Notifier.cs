@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Polling.Os;
 
 namespace Polling;
@@ -15,24 +16,30 @@ namespace Polling;
 /// <item>A producer publishes its data, then calls <see cref="Notify"/>: full fence, read the state,
 /// and only if it is <see cref="Armed"/> and this producer wins the exchange to <see cref="Notified"/>,
 /// write the eventfd. A burst of writes therefore costs one eventfd write per time the consumer ran dry.</item>
-/// <item>The consumer takes data until it finds none, then calls <see cref="Arm"/> (exchange to
-/// <see cref="Armed"/>, a full fence) and <b>looks at the data once more</b>; data found then is returned at
-/// no cost (in a burst this is the common case). If a notification was still pending (the eventfd readable and
-/// never reset since), the consumer then <see cref="Disarm"/>s, so producers keep not writing while it drains;
-/// otherwise the producer that published the data has written, or is writing, the eventfd.
-/// Only if it still finds nothing, and a notification was sent, does it arm again, <see cref="Reset"/> the
-/// eventfd and look a last time; if that look finds data it calls <see cref="KeepReady"/>, so that a Level
-/// registration keeps reporting data that is still there. Then it <see cref="Rearm"/>s and reports empty.</item>
+/// <item>The consumer takes data until it finds none, then calls <see cref="TryTakeWhenEmpty"/>: arm
+/// (exchange to <see cref="Armed"/>, a full fence) and <b>look once more</b>; data found then is returned at
+/// no cost (in a burst this is the common case), disarming if a notification is still pending so producers
+/// keep not writing while it drains. If it finds nothing and the eventfd may be readable, it
+/// <b>resets the eventfd, then arms again, then looks a last time</b> — in that order — and reports empty
+/// (or, if the last look found data, returns it and keeps the eventfd readable for Level).</item>
 /// </list>
-/// <para>Why nothing is lost: the producer's "publish, fence, read state" and the consumer's "write state,
-/// fence, look again" are a Dekker pair, so at least one of them sees the other's write. Either the
-/// consumer's second look finds the data, or the producer sees <see cref="Armed"/> and writes the eventfd
-/// after the consumer's reset, which the kernel then reports. A reset can swallow a producer's write only
-/// if that write came before the reset, and then that producer's data came before the second look too.</para>
+/// <para>Why nothing is lost: the producer's "publish, fence, read state" and the consumer's "arm (fence),
+/// look" are a Dekker pair, so at least one sees the other's write. Either the last look finds the data, or
+/// the producer reads the state after the last arm: it (or another producer that flipped the state after
+/// that arm) writes the eventfd, and that write comes after the reset, because the reset came before the
+/// arm. A reset can only swallow a write whose producer exchanged before the last arm — and that producer
+/// published its data before the last look. (The first version reset <i>after</i> its last arm: a producer
+/// whose data an earlier look had taken could win the exchange between that arm and the reset, and the reset
+/// swallowed its write, leaving the state Notified with a zero counter, so every later producer skipped its
+/// write: a lost wake-up. <c>NotifierProtocolTests</c> enumerates every interleaving of one consumer and two
+/// producers over both versions.)</para>
+/// <para>A producer that exchanged before the last arm may still write after the reset: the counter is then
+/// set with no data (a spurious event, which the contract allows). So that a Level registration does not keep
+/// reporting it, the next empty look resets whenever a write completed since the last reset
+/// (<see cref="Writes"/> moved), not only when a notification was seen.</para>
 /// <para>Invariant: whenever the data is non-empty (or the owner's end state is reached), the eventfd
 /// counter is non-zero or about to be, so epoll's own re-evaluation on <c>Reregister</c> and Level triggering
-/// report it without help. A spurious event (counter set, data already taken) can happen in a race; the
-/// contract allows it.</para>
+/// report it without help.</para>
 /// </remarks>
 internal sealed class Notifier : IDisposable
 {
@@ -44,6 +51,7 @@ internal sealed class Notifier : IDisposable
     private Registration _registration;
     private int _state = Armed;
     private long _writes;
+    private long _writesAtReset;
     private int _disposed;
 
     /// <summary>Creates the eventfd; <paramref name="owner"/> names the source in messages.</summary>
@@ -77,27 +85,76 @@ internal sealed class Notifier : IDisposable
     }
 
     /// <summary>
-    /// Consumer side, after finding no data: asks for a notification of the next data (a full fence, no system
-    /// call). Returns <see langword="true"/> if a notification had been sent since the last arm, so the eventfd
-    /// may be readable. The caller must look at its data again afterwards.
+    /// Consumer side, after <paramref name="pending"/> was found empty: the whole consumer half of the protocol
+    /// (see the remarks). Returns <see langword="true"/> with an item if one turned up meanwhile; returns
+    /// <see langword="false"/> when the data is empty and the next producer's data will produce an event.
+    /// Allocation-free; at most one eventfd read and, only when it returns an item after a reset, one write.
     /// </summary>
-    public bool Arm() => Interlocked.Exchange(ref _state, Armed) == Notified;
+    public bool TryTakeWhenEmpty<TPending, TItem>(TPending pending, [MaybeNullWhen(false)] out TItem item)
+        where TPending : struct, IPending<TItem>
+    {
+        // Ask for a wake, then look again: in a burst this look usually finds the next item, and returning it
+        // costs no system call (its producer has written, or is writing, the eventfd).
+        bool notified = Arm();
+        if (pending.TryTake(out item))
+        {
+            if (notified)
+            {
+                // The eventfd is still readable from that wake: producers need not write it again while we drain.
+                Disarm();
+            }
 
-    /// <summary>
-    /// Consumer side, when the look after an <see cref="Arm"/> that returned <see langword="true"/> found data: the
-    /// eventfd is still readable from that notification, so producers need not write it again while the
-    /// consumer keeps draining. Leaves the state alone if a producer has flipped it meanwhile.
-    /// </summary>
-    public void Disarm() => Interlocked.CompareExchange(ref _state, Notified, Armed);
+            return true;
+        }
 
-    /// <summary>Consumer side, after <see cref="Arm"/>: empties the eventfd (one read). The caller must look at its data again afterwards.</summary>
-    public void Reset() => EventFd.TryRead(_eventFd, out _);
+        // Really empty. The eventfd may be readable if a wake was sent since the last arm (seen by the arm above,
+        // or by a producer flipping the state since), or if a write completed since the last reset (its
+        // producer's exchange may have been seen by the last arm of an earlier call). Then reset it so Level
+        // goes quiet — and only then arm again and look a last time: the reset cannot swallow the wake of data
+        // that this last look does not see.
+        long writes = Writes;
+        if (notified || Volatile.Read(ref _state) == Notified || writes != _writesAtReset)
+        {
+            _writesAtReset = writes;
+            Reset();
+            Arm();
+            if (pending.TryTake(out item))
+            {
+                // The reset may have swallowed the wake for this item and more: stay readable for Level.
+                KeepReady();
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Consumer side, when reporting "empty": tells an edge-emulating backend that the source would block.</summary>
     public void Rearm() => _registration.Rearm(_eventFd.Fd, Interest.Readable);
 
-    /// <summary>Consumer side: data is (still) there, so keep the eventfd readable.</summary>
-    public void KeepReady()
+    /// <summary>The items a consumer takes from, e.g. a channel's reader; a struct so the protocol allocates nothing.</summary>
+    /// <typeparam name="TItem">What one take returns.</typeparam>
+    internal interface IPending<TItem>
+    {
+        /// <summary>Takes one item, or returns <see langword="false"/> if there is none right now.</summary>
+        bool TryTake([MaybeNullWhen(false)] out TItem item);
+    }
+
+    /// <summary>Arms (a full fence): returns <see langword="true"/> if a notification had been sent since the last arm.</summary>
+    private bool Arm() => Interlocked.Exchange(ref _state, Armed) == Notified;
+
+    /// <summary>
+    /// When the look after an <see cref="Arm"/> that returned <see langword="true"/> found data: the eventfd is still
+    /// readable from that notification, so producers need not write it again while the consumer keeps draining.
+    /// Leaves the state alone if a producer has flipped it meanwhile.
+    /// </summary>
+    private void Disarm() => Interlocked.CompareExchange(ref _state, Notified, Armed);
+
+    /// <summary>Empties the eventfd (one read).</summary>
+    private void Reset() => EventFd.TryRead(_eventFd, out _);
+
+    /// <summary>Data is (still) there, so keep the eventfd readable.</summary>
+    private void KeepReady()
     {
         Interlocked.Exchange(ref _state, Notified);
         Write();

@@ -122,17 +122,8 @@ public sealed class SignalSource : ISource, IDisposable
             return true;
         }
 
-        // The notification protocol of ChannelSource: arm, reset if a wake was sent, then look once more.
-        if (_notifier.Arm())
-        {
-            _notifier.Reset();
-            if (TryTake(out signal))
-            {
-                _notifier.KeepReady();
-                return true;
-            }
-        }
-        else if (TryTake(out signal))
+        // The notification protocol of ChannelSource (see Notifier).
+        if (_notifier.TryTakeWhenEmpty(new Pending(this), out signal))
         {
             return true;
         }
@@ -193,6 +184,12 @@ public sealed class SignalSource : ISource, IDisposable
         context.Cancel = true;
         Interlocked.Increment(ref _pending[index]);
         _notifier.Notify();
+    }
+
+    /// <summary>The pending deliveries as the notifier's data.</summary>
+    private readonly struct Pending(SignalSource owner) : Notifier.IPending<PosixSignal>
+    {
+        public bool TryTake(out PosixSignal item) => owner.TryTake(out item);
     }
 
     private bool TryTake(out PosixSignal signal)
