@@ -55,7 +55,8 @@ public sealed class SignalSource : ISource, IDisposable
     private readonly Notifier _notifier;
 
     /// <summary>
-    /// Starts catching <paramref name="signals"/> (duplicates are ignored). Until the source is registered,
+    /// Starts catching <paramref name="signals"/> (duplicates are ignored, also a named signal given again as its
+    /// number, e.g. <c>PosixSignal.SIGWINCH</c> and <c>(PosixSignal)28</c>: <see cref="Signals"/> keeps the first form). Until the source is registered,
     /// the signals keep their default action.
     /// </summary>
     /// <param name="signals">One or more signals: named <see cref="PosixSignal"/> values, or raw Linux signal numbers cast to <see cref="PosixSignal"/>.</param>
@@ -70,11 +71,16 @@ public sealed class SignalSource : ISource, IDisposable
                 "A SignalSource needs at least one signal to watch, e.g. new SignalSource(PosixSignal.SIGINT, PosixSignal.SIGTERM).", nameof(signals));
         }
 
+        // The same signal can be given two ways — PosixSignal.SIGWINCH and (PosixSignal)28 — and catching it twice
+        // would report each delivery twice: compare Linux signal numbers, keep the form given first.
         var distinct = new List<PosixSignal>(signals.Length);
+        var numbers = new List<int>(signals.Length);
         foreach (PosixSignal signal in signals)
         {
-            if (!distinct.Contains(signal))
+            int number = LinuxNumber(signal);
+            if (!numbers.Contains(number))
             {
+                numbers.Add(number);
                 distinct.Add(signal);
             }
         }
@@ -158,6 +164,22 @@ public sealed class SignalSource : ISource, IDisposable
         _notifier.Reregister(registry, token, interest, trigger);
 
     void ISource.Deregister(Registry registry) => _notifier.Deregister(registry);
+
+    /// <summary>The Linux signal number of a named <see cref="PosixSignal"/> (negative values); raw numbers are themselves.</summary>
+    private static int LinuxNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        PosixSignal.SIGTERM => 15,
+        PosixSignal.SIGCHLD => 17,
+        PosixSignal.SIGCONT => 18,
+        PosixSignal.SIGTSTP => 20,
+        PosixSignal.SIGTTIN => 21,
+        PosixSignal.SIGTTOU => 22,
+        PosixSignal.SIGWINCH => 28,
+        _ => (int)signal,
+    };
 
     private static PosixSignalRegistration Catch(PosixSignal signal, Action<PosixSignalContext> handler)
     {

@@ -12,7 +12,7 @@ public class WakerTests
         Assert.Equal((Token)77, waker.Token);
         var events = new Events(4);
 
-        var waiter = Dedicated.Run(() => poll.Wait(events, Deadline));
+        var waiter = BlockedWaiter<int>.Start(() => poll.Wait(events, Deadline)).Task;
         new Thread(waker.Wake).Start();
 
         Assert.True(waiter.Wait(Deadline));

@@ -83,6 +83,7 @@ public sealed class ChannelSourceStressTests(ITestOutputHelper output)
 
             long inRound = 0;
             var random = new Random(round);
+            var stalledSince = Stopwatch.StartNew();
             while (inRound < Producers * PerProducer)
             {
                 bool quiescent = Volatile.Read(ref done) == Producers;
@@ -98,9 +99,17 @@ public sealed class ChannelSourceStressTests(ITestOutputHelper output)
                             (stranded ? $" while the channel still held message {item >> 32}:{item & 0xFFFF_FFFF}" : ""));
                     }
 
+                    if (stalledSince.Elapsed > Loop.Patience)
+                    {
+                        // Producers are stuck on a full bounded channel that the loop is never told about.
+                        Assert.Fail($"lost wake-up ({backend}, {trigger}, {(bounded ? "bounded" : "unbounded")}): round {round}, " +
+                            $"no event for {Loop.Patience.TotalSeconds} s with {inRound} of {Producers * PerProducer} messages received and producers not done");
+                    }
+
                     continue;
                 }
 
+                stalledSince.Restart();
                 wakeups++;
                 // Edge: drain until TryRead says empty. Level: sometimes leave messages behind; the next wait must report them.
                 int budget = trigger == Trigger.Level ? random.Next(1, 64) : int.MaxValue;

@@ -49,13 +49,12 @@ public sealed class ChannelSourceTests : IDisposable
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
-        var writer = new Thread(() =>
-        {
-            Thread.Sleep(50);
-            source.Writer.TryWrite(42);
-        });
+        var waiter = BlockedWaiter<int>.Start(() => _poll.Wait(_events, Loop.Patience)).Task;
+        var writer = new Thread(() => source.Writer.TryWrite(42));
         writer.Start();
-        Loop.AssertEvent(_poll, _events, Channel, "another thread wrote");
+        Assert.True(waiter.Wait(Loop.Patience), "the blocked wait did not return");
+        Assert.Equal(1, waiter.Result);
+        Assert.Equal(Channel, _events[0].Token);
         writer.Join();
         Assert.Equal([42], Drain(source));
     }
