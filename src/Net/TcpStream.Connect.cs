@@ -132,15 +132,16 @@ public sealed partial class TcpStream
     /// <summary>Throws <see cref="SocketError.NotConnected"/> while the handshake of <see cref="Connect"/> is still running.</summary>
     private void ThrowIfConnecting(string action)
     {
-        if (_connectTarget is null || Volatile.Read(ref _connectState) == StateConnected)
+        if (Volatile.Read(ref _connectState) == StateConnected)
         {
             return;
         }
 
         if (IsConnecting(_core.Live(this)))
         {
+            string to = _connectTarget is { } target ? $" to {target}" : "";
             throw new SocketException((int)SocketError.NotConnected,
-                $"Cannot {action} {this}: the connection to {_connectTarget} is still being established. Wait for the writable event and TryFinishConnect() returning true, or Dispose the stream to abandon the attempt.");
+                $"Cannot {action} {this}: the connection{to} is still being established. Wait for the writable event and TryFinishConnect() returning true, or Dispose the stream to abandon the attempt.");
         }
     }
 
