@@ -83,6 +83,24 @@ internal sealed class RawClient : IDisposable
         }
     }
 
+    /// <summary>Reads until the server closes (end of stream or reset) and returns how many bytes came; throws at the deadline.</summary>
+    public int DrainToEnd()
+    {
+        try
+        {
+            while (Fill())
+            {
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+
+        int count = _pending.Count;
+        _pending.Clear();
+        return count;
+    }
+
     public void Dispose() => _socket.Dispose();
 
     private bool Fill()
