@@ -83,6 +83,8 @@ public sealed class HttpRequestParser
     private long _contentLength;
     private bool _transferEncoding;
     private bool _chunked;
+    private bool _expectContinue;
+    private bool _continueRequested;
 
     /// <summary>Creates a parser with the given limits.</summary>
     /// <param name="maxHeaderBytes">The longest request head, in bytes (at least 64; default 8 KiB).</param>
@@ -124,6 +126,18 @@ public sealed class HttpRequestParser
     /// <summary>After <see cref="ParseStatus.Error"/>: the status to answer (400, 413, 414, 431 or 505); 0 before.</summary>
     public int ErrorStatus { get; private set; }
 
+    /// <summary>
+    /// <see langword="true"/> once per request whose head said <c>Expect: 100-continue</c> and was accepted with a body
+    /// to come: the client waits for <c>100 Continue</c> before it sends the body. Reading it clears it.
+    /// </summary>
+    /// <returns>Whether to send <c>HTTP/1.1 100 Continue</c> now (before the request's final response).</returns>
+    public bool TakeContinueRequest()
+    {
+        bool requested = _continueRequested;
+        _continueRequested = false;
+        return requested;
+    }
+
     /// <summary><see langword="true"/> between the first byte of a request and its completion (for idle policies).</summary>
     public bool InRequest => _phase != Phase.RequestLine || _headBytes > 0;
 
@@ -133,6 +147,7 @@ public sealed class HttpRequestParser
         _phase = Phase.RequestLine;
         ErrorStatus = 0;
         Request = default;
+        _continueRequested = false;
         ResetRequest();
     }
 
@@ -373,6 +388,9 @@ public sealed class HttpRequestParser
             case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
                 _hosts++;
                 return 0;
+            case 6 when Ascii.EqualsIgnoreCase(name, "expect"u8):
+                _expectContinue |= Ascii.EqualsIgnoreCase(value, "100-continue"u8);
+                return 0;
             case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
                 ConnectionOptions(value);
                 return 0;
@@ -480,6 +498,7 @@ public sealed class HttpRequestParser
             return 413;
         }
 
+        _continueRequested = _expectContinue && !_http10 && (_chunked || _contentLength > 0);
         if (_chunked)
         {
             _phase = Phase.ChunkSize;
@@ -570,5 +589,6 @@ public sealed class HttpRequestParser
         _contentLength = -1;
         _transferEncoding = false;
         _chunked = false;
+        _expectContinue = false;
     }
 }

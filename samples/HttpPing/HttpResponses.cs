@@ -18,6 +18,9 @@ namespace HttpPing;
 /// </example>
 public sealed class HttpResponses
 {
+    /// <summary>The interim response to <c>Expect: 100-continue</c>.</summary>
+    public static ReadOnlySpan<byte> Continue => "HTTP/1.1 100 Continue\r\n\r\n"u8;
+
     /// <summary>The body of <c>GET /ping</c>.</summary>
     public static ReadOnlySpan<byte> PingBody => "PONG"u8;
 

@@ -317,6 +317,10 @@ public sealed class HttpServer : IDisposable
         {
             ParseStatus status = parser.Parse(input, out int consumed);
             input = input[consumed..];
+            if (parser.TakeContinueRequest())
+            {
+                output.Enqueue(HttpResponses.Continue); // the client waits for it before it sends the body
+            }
             if (status == ParseStatus.Request)
             {
                 HttpRequest request = parser.Request;

@@ -172,6 +172,21 @@ public class HttpRequestParserTests
     }
 
     [Fact]
+    public void ExpectContinueIsRequestedOncePerRequestWithABodyToCome()
+    {
+        var parser = new HttpRequestParser();
+        Assert.Equal(ParseStatus.NeedMore, parser.Parse("POST /ping HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n"u8, out _));
+        Assert.True(parser.TakeContinueRequest());
+        Assert.False(parser.TakeContinueRequest());
+        Assert.Equal(ParseStatus.Request, parser.Parse("ab"u8, out _));
+        Assert.False(parser.TakeContinueRequest());
+        Assert.Equal(ParseStatus.Request, parser.Parse("GET /ping HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n"u8, out _));
+        Assert.False(parser.TakeContinueRequest()); // no body: nothing to wait for
+        Assert.Equal(ParseStatus.Error, parser.Parse("POST /ping HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 9999999\r\n\r\n"u8, out _));
+        Assert.False(parser.TakeContinueRequest()); // refused: the client must not send the body
+    }
+
+    [Fact]
     public void InRequestTellsAPartialRequestFromAnIdleConnection()
     {
         var parser = new HttpRequestParser();

@@ -169,6 +169,19 @@ public class HttpServerTests
     }
 
     [Fact]
+    public void ExpectContinueGets100BeforeTheClientSendsTheBody()
+    {
+        using var server = new RunningServer();
+        using RawClient client = server.Connect();
+        client.Send("POST /ping HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        Assert.Equal(100, client.Read().Status);
+        client.Send("hello");
+        Assert.Equal(405, client.Read().Status);
+        client.Send("POST /ping HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n");
+        Assert.Equal(413, client.Read().Status); // refused at once: no 100, the body is never sent
+    }
+
+    [Fact]
     public void ConnectionCloseIsHonouredAndWhatFollowsIsIgnored()
     {
         using var server = new RunningServer();

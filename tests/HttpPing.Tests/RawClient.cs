@@ -56,7 +56,8 @@ internal sealed class RawClient : IDisposable
             headers[line[..colon].ToLowerInvariant()] = line[(colon + 1)..].Trim();
         }
 
-        int length = head ? 0 : int.Parse(headers["content-length"]);
+        int status = int.Parse(statusLine[1]);
+        int length = head || status < 200 ? 0 : int.Parse(headers["content-length"]);
         while (_pending.Count < length)
         {
             if (!Fill())
@@ -67,7 +68,7 @@ internal sealed class RawClient : IDisposable
 
         string body = Encoding.Latin1.GetString(_pending.GetRange(0, length).ToArray());
         _pending.RemoveRange(0, length);
-        return new Response(int.Parse(statusLine[1]), headers, body);
+        return new Response(status, headers, body);
     }
 
     /// <summary>True if the server closed the connection (end of stream or reset) before the deadline, with nothing more sent.</summary>
