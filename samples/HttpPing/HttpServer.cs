@@ -108,6 +108,9 @@ public sealed class HttpServer : IDisposable
     /// <summary>Requests refused with a protocol error (400, 413, 414, 431, 505).</summary>
     public long ProtocolErrors { get; private set; }
 
+    /// <summary>The most response bytes ever queued for one connection (bounded: the high-water mark plus one read's answers).</summary>
+    public int PeakQueuedBytes { get; private set; }
+
     /// <summary>Connections closed because their idle time ran out.</summary>
     public long IdleClosed { get; private set; }
 
@@ -357,6 +360,7 @@ public sealed class HttpServer : IDisposable
             _idle.Restart(ref connection.Idle, token);
         }
 
+        PeakQueuedBytes = Math.Max(PeakQueuedBytes, output.Length);
         output.Flush(connection.Stream!);
         return connection.State == ConnectionState.Open && !output.IsAboveHighWaterMark;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Polling.Net;
 
 namespace HttpPing.Tests;
 
@@ -101,6 +102,30 @@ public class HttpServerTests
         }
 
         Assert.True(sender.Join(RawClient.Deadline));
+    }
+
+    [Fact]
+    public void AClientThatPipelinesWithoutEverReadingHoldsBoundedOutput()
+    {
+        using var server = new RunningServer();
+        using RawClient client = server.Connect();
+        client.Socket.Blocking = false;
+        byte[] requests = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(Ping, 1000)));
+        int high = OutputQueue.DefaultHighWaterMark;
+        bool paused = WaitFor(() =>
+        {
+            // Keep writing while the kernel takes it; the server must stop reading once its queue is above the mark.
+            while (client.Socket.Send(requests, 0, requests.Length, SocketFlags.None, out SocketError error) > 0 && error == SocketError.Success)
+            {
+            }
+
+            return server.Server.PeakQueuedBytes >= high;
+        });
+
+        Assert.True(paused, $"the queue reached the high-water mark (peak {server.Server.PeakQueuedBytes})");
+        int responseLength = new HttpResponses().For(new HttpRequest(HttpMethod.Get, true, true, false)).Length;
+        int bound = high + ((new HttpServerOptions().ReadBufferSize / Ping.Length) + 1) * responseLength;
+        Assert.True(server.Server.PeakQueuedBytes <= bound, $"peak {server.Server.PeakQueuedBytes} > bound {bound}");
     }
 
     [Theory]
