@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace HttpPing.Tests;
+
+/// <summary>The HttpPing program as users run it: a child process, its output, its exit code, and a real client (curl).</summary>
+public class ProgramTests
+{
+    [Theory]
+    [InlineData(15)] // SIGTERM
+    [InlineData(2)]  // SIGINT
+    public void ItPrintsItsPortAnswersAndExitsZeroOnSignal(int signal)
+    {
+        using var program = ServerProcess.Start("0");
+        using (var client = new RawClient(new IPEndPoint(IPAddress.Loopback, program.Port)))
+        {
+            client.Send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
+            Assert.Equal("PONG", client.Read().Body);
+        }
+
+        Assert.Equal(0, program.Signal(signal));
+        Assert.Contains("stopped after 1 connections, 1 requests", program.Output);
+    }
+
+    [Theory]
+    [InlineData("x")]
+    [InlineData("70000")]
+    [InlineData("1 --idle-timeout -3")]
+    [InlineData("1 --bogus 3")]
+    public void BadArgumentsPrintUsageAndExit2(string arguments)
+    {
+        var start = ServerProcess.StartInfo(arguments.Split(' '));
+        using Process process = Process.Start(start)!;
+        Assert.True(process.WaitForExit((int)RawClient.Deadline.TotalMilliseconds));
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("usage: HttpPing PORT", process.StandardError.ReadToEnd());
+    }
+
+    [CurlFact]
+    public void CurlGetsPongOverOneKeptAliveConnectionAnd404ElsewhereAndHonoursClose()
+    {
+        using var program = ServerProcess.Start("0");
+        string url = $"http://127.0.0.1:{program.Port}";
+
+        // Three URLs in one curl: it reuses the connection (num_connects 0 after the first) and sees PONG twice.
+        (int exit, string output) = Curl("-s", "-w", " %{http_code} %{num_connects}\\n", $"{url}/ping", $"{url}/ping", $"{url}/nope");
+        Assert.Equal(0, exit);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["PONG 200 1", "PONG 200 0", "Not Found", " 404 0"], lines);
+
+        (exit, output) = Curl("-s", "-i", "-H", "Connection: close", $"{url}/ping");
+        Assert.Equal(0, exit);
+        Assert.Contains("HTTP/1.1 200 OK", output);
+        Assert.Contains("Connection: close", output);
+
+        (exit, output) = Curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "--http1.0", $"{url}/ping");
+        Assert.Equal(0, exit);
+        Assert.Equal("200", output);
+
+        Assert.Equal(0, program.Signal(15));
+    }
+
+    [Fact]
+    public void OutOfDescriptorsItShedsClientsAndServesAgainOnceTheyLeave()
+    {
+        // 64 descriptors: the runtime takes a few dozen, so most of 100 clients find none left. The accept loop's
+        // reserve descriptor sheds them (accept + close) instead of spinning or throwing; the served ones get PONG.
+        using var program = ServerProcess.Start(["prlimit", "--nofile=64:64", "--"], ["0"]);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, program.Port);
+        var clients = new List<RawClient>();
+        int served = 0, shed = 0;
+        try
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                var client = new RawClient(endpoint);
+                clients.Add(client);
+                client.Send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
+            }
+
+            foreach (RawClient client in clients)
+            {
+                try
+                {
+                    Assert.Equal("PONG", client.Read().Body);
+                    served++;
+                }
+                catch (Exception e) when (e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
+                {
+                    shed++;
+                }
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+
+        Assert.True(served > 0 && shed > 0, $"served {served}, shed {shed}");
+        Assert.Equal(100, served + shed);
+
+        // Descriptors come back as the clients leave: a new client is served (retry while the server closes the old ones).
+        bool answered = false;
+        for (var clock = Stopwatch.StartNew(); !answered && clock.Elapsed < RawClient.Deadline;)
+        {
+            using var client = new RawClient(endpoint);
+            client.Send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
+            try
+            {
+                answered = client.Read().Body == "PONG";
+            }
+            catch (Exception e) when (e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
+            {
+                // shed: the server had not closed enough of the old connections yet
+            }
+        }
+
+        Assert.True(answered, "served again once descriptors were free");
+        Assert.Equal(0, program.Signal(15));
+    }
+
+    private static (int Exit, string Output) Curl(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { "--max-time", "10" }.Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process curl = Process.Start(start)!;
+        string output = curl.StandardOutput.ReadToEnd();
+        Assert.True(curl.WaitForExit((int)RawClient.Deadline.TotalMilliseconds * 2), "curl finishes");
+        return (curl.ExitCode, output);
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason, where curl is not installed (.ci/run installs it).</summary>
+public sealed class CurlFactAttribute : FactAttribute
+{
+    public CurlFactAttribute()
+    {
+        bool found = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(directory => File.Exists(Path.Combine(directory, "curl")));
+        if (!found)
+        {
+            Skip = "curl is not installed (apt-get install curl; .ci/run does it).";
+        }
+    }
+}
+
+/// <summary>The HttpPing program in a child process, started and waited for with deadlines.</summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Output { get; private set; } = "";
+
+    public static ProcessStartInfo StartInfo(params string[] arguments) => StartInfo([], arguments);
+
+    /// <summary>The program's start info, run through <paramref name="wrapper"/> (e.g. <c>prlimit --nofile=64:64 --</c>) if given.</summary>
+    public static ProcessStartInfo StartInfo(string[] wrapper, string[] arguments)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string part in wrapper.Skip(1).Append(dotnet).Skip(wrapper.Length > 0 ? 0 : 1))
+        {
+            start.ArgumentList.Add(part);
+        }
+
+        start.ArgumentList.Add(typeof(HttpServer).Assembly.Location);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
+    public static ServerProcess Start(params string[] arguments) => Start([], arguments);
+
+    public static ServerProcess Start(string[] wrapper, string[] arguments)
+    {
+        Process process = Process.Start(StartInfo(wrapper, arguments))!;
+        string? line = process.StandardOutput.ReadLine();
+        if (line is null || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
+        {
+            process.Kill();
+            throw new InvalidOperationException($"unexpected first line '{line}': {process.StandardError.ReadToEnd()}");
+        }
+
+        int port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
+        Assert.NotEqual(0, port);
+        return new ServerProcess(process, port);
+    }
+
+    /// <summary>Sends <paramref name="signal"/> and returns the exit code once the process exited.</summary>
+    public int Signal(int signal)
+    {
+        Assert.Equal(0, Tmds.Linux.LibC.kill(_process.Id, signal));
+        Assert.True(_process.WaitForExit((int)RawClient.Deadline.TotalMilliseconds), "the server exits after the signal");
+        Output = _process.StandardOutput.ReadToEnd();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+}
