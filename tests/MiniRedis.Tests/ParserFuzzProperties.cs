@@ -140,6 +140,12 @@ public sealed class ParserFuzzProperties
                         replies = all.ToString();
                         return Outcome.Closed;
                     }
+
+                    if (status == SessionStatus.Abort)
+                    {
+                        replies = all.ToString();
+                        return Outcome.Aborted;
+                    }
                 }
             }
 

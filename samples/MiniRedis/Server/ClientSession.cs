@@ -106,7 +106,8 @@ public sealed class ClientSession
     /// until none is left (<see cref="SessionStatus.NeedInput"/>), the writer holds
     /// <paramref name="outputBudget"/> bytes or more (<see cref="SessionStatus.OutputFull"/>), or the client must
     /// be closed after its reply (<see cref="SessionStatus.Close"/>: QUIT, or a protocol error answered with
-    /// <c>-ERR Protocol error: ...</c>).
+    /// <c>-ERR Protocol error: ...</c>), or at once (<see cref="SessionStatus.Abort"/>: the command announced
+    /// will not fit the query buffer limit).
     /// </summary>
     public SessionStatus Process(CommandExecutor executor, RespWriter writer, int outputBudget)
     {
@@ -133,9 +134,9 @@ public sealed class ClientSession
                         }
                     }
 
-                    return SessionStatus.NeedInput;
+                    return _parser.NeededLength > _limits.MaxQueryBufferLength ? SessionStatus.Abort : SessionStatus.NeedInput;
                 default:
-                    writer.Error(_parser.ErrorMessage);
+                    writer.Error("ERR " + _parser.ErrorMessage);
                     _start = _end;
                     return SessionStatus.Close;
             }

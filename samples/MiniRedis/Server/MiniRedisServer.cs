@@ -95,6 +95,9 @@ public sealed class MiniRedisServer : IDisposable
     /// <summary>Connections accepted since start.</summary>
     public long AcceptedConnections => _accept.Accepted;
 
+    /// <summary>The most reply bytes ever queued for one client (bounded by the high-water mark plus one batch).</summary>
+    public int PeakOutputBytes { get; private set; }
+
     /// <summary>Connections closed because handling them threw something other than a socket error (a bug; 0 in tests).</summary>
     public long InternalErrors { get; private set; }
 
@@ -177,7 +180,7 @@ public sealed class MiniRedisServer : IDisposable
                 connection.Output.Flush(connection.Stream);
             }
 
-            Pump(connection);
+            Pump(connection, ev.IsReadClosed);
             if (connection.Abort || ((connection.Closing || connection.PeerDone) && connection.Output.IsEmpty))
             {
                 Close(token);
@@ -204,7 +207,7 @@ public sealed class MiniRedisServer : IDisposable
     /// read that did not fill the buffer, or would-block), its replies pile up past the high-water mark, or it
     /// is to be closed.
     /// </summary>
-    private void Pump(Connection connection)
+    private void Pump(Connection connection, bool peerClosing)
     {
         bool drained = false;
         while (true)
@@ -216,11 +219,20 @@ public sealed class MiniRedisServer : IDisposable
                 {
                     connection.Output.Write(connection.Stream, _writer.Written);   // straight to the kernel when nothing waits
                     _writer.Clear();
+                    if (connection.Output.Length > PeakOutputBytes)
+                    {
+                        PeakOutputBytes = connection.Output.Length;
+                    }
                 }
 
                 if (status == SessionStatus.Close)
                 {
                     connection.Closing = true;
+                }
+                else if (status == SessionStatus.Abort)
+                {
+                    connection.Abort = true;
+                    return;
                 }
                 else if (status == SessionStatus.NeedInput)
                 {
@@ -252,7 +264,9 @@ public sealed class MiniRedisServer : IDisposable
             }
 
             connection.Session.Commit(read);
-            drained = read < room.Length;   // a short read emptied the socket: no second read to hear EAGAIN
+            // A short read emptied the socket: skip the second read that would only hear EAGAIN (new data makes a
+            // new edge). Not when the event said the peer is closing: its FIN came with this edge, read to the end.
+            drained = read < room.Length && !peerClosing;
         }
     }
 

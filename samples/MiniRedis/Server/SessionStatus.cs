@@ -17,4 +17,7 @@ public enum SessionStatus
 
     /// <summary>QUIT or a protocol error: its reply is written; send it and close the connection.</summary>
     Close,
+
+    /// <summary>The unfinished command will not fit the query buffer limit: close at once, without a reply (as redis).</summary>
+    Abort,
 }
