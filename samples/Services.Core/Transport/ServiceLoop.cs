@@ -15,7 +15,8 @@ namespace Polling.Services;
 /// for tokens it does not own.</para>
 /// <para><b>Threads.</b> <see cref="Run()"/>, <see cref="RunOnce"/>, <see cref="Dispatch"/>,
 /// <see cref="Schedule"/> and <see cref="Cancel"/> belong to the loop thread — the thread that last called
-/// <see cref="Run()"/> or <see cref="RunOnce"/> (before that, the one that made the loop); from other threads
+/// <see cref="Run()"/> or <see cref="RunOnce"/> (before that, the one that made the loop; after <see cref="Run()"/>
+/// returned, whichever thread tears it down); from other threads
 /// <see cref="Schedule"/> and <see cref="Cancel"/> throw <see cref="InvalidOperationException"/>.
 /// <see cref="Stop"/> is for any thread; a <see cref="ServiceClient{TRequest,TResponse}"/> may be called from any thread.</para>
 /// </remarks>
@@ -47,6 +48,7 @@ public sealed class ServiceLoop : IServiceTimer, IDisposable
     private const Token WorkToken = (Token)(FirstLoopToken + 1);
     private const Token StopToken = (Token)(FirstLoopToken + 2);
     private const ulong FirstHandlerToken = FirstLoopToken + 16;
+    private const int NoOwner = 0;
 
     private readonly Events _events;
     private readonly TimerWheel _wheel = new(1024);
@@ -81,7 +83,14 @@ public sealed class ServiceLoop : IServiceTimer, IDisposable
     public Registry Registry => Poll.Registry;
 
     /// <summary>Whether the calling thread is the loop thread.</summary>
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _ownerThread);
+    public bool IsLoopThread
+    {
+        get
+        {
+            int owner = Volatile.Read(ref _ownerThread);
+            return owner == NoOwner || owner == Environment.CurrentManagedThreadId;
+        }
+    }
 
     /// <summary>Sources the loop dispatches events to (listeners, connections).</summary>
     public int HandlerCount => _handlerCount - _freeHandlers.Count;
@@ -93,9 +102,17 @@ public sealed class ServiceLoop : IServiceTimer, IDisposable
     public void Run()
     {
         _stopping = false;
-        while (!_stopping)
+        try
         {
-            RunOnce();
+            while (!_stopping)
+            {
+                RunOnce();
+            }
+        }
+        finally
+        {
+            // Stopped: no thread runs the loop now, so whoever tears it down (or runs it next) may act on it.
+            Volatile.Write(ref _ownerThread, NoOwner);
         }
     }
 
