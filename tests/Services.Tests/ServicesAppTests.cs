@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ServicesDemo;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Services.Tests;
+
+/// <summary>The demo end to end, over real TCP: the front on its loop thread, the backends on theirs.</summary>
+public sealed class ServicesAppTests : IDisposable
+{
+    private readonly ITestOutputHelper _output;
+    private readonly ServicesApp _app;
+    private readonly Thread _front;
+
+    public ServicesAppTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _app = new ServicesApp(0);
+        _front = new Thread(_app.Run) { IsBackground = true };
+        _front.Start();
+    }
+
+    [Fact]
+    public void Ping_answers_PONG()
+    {
+        using var client = new RawHttp(_app.LocalEndPoint);
+        client.Send(RawHttp.Get("/ping"));
+        (int status, _, string body) = client.Read();
+        Assert.Equal((200, "PONG"), (status, body));
+    }
+
+    [Fact]
+    public void Timeline_without_the_bearer_token_is_401()
+    {
+        using var client = new RawHttp(_app.LocalEndPoint);
+        client.Send(RawHttp.Get("/timeline/alice") + RawHttp.Get("/timeline/alice", "wrong"));
+        Assert.Equal(401, client.Read().Status);
+        Assert.Equal(401, client.Read().Status);
+    }
+
+    [Fact]
+    public void Timeline_with_the_token_composes_both_backends_into_json()
+    {
+        using var client = new RawHttp(_app.LocalEndPoint);
+        client.Send(RawHttp.Get("/timeline/alice", ServicesApp.DemoToken) + RawHttp.Get("/timeline/Bob", ServicesApp.DemoToken));
+        foreach (string user in new[] { "alice", "bob" })
+        {
+            (int status, string headers, string body) = client.Read();
+            Assert.Equal(200, status);
+            Assert.Contains("Content-Type: application/json", headers);
+            using JsonDocument json = JsonDocument.Parse(body);
+            Assert.Equal(user, json.RootElement.GetProperty("user").GetString());
+            Assert.True(json.RootElement.GetProperty("posts").GetArrayLength() > 0);
+        }
+    }
+
+    [Fact]
+    public void A_slow_post_backend_is_cut_off_by_the_timeout_filter_with_504()
+    {
+        using var client = new RawHttp(_app.LocalEndPoint);
+        var clock = Stopwatch.StartNew();
+        client.Send(RawHttp.Get("/timeline/alice?delay=5000", ServicesApp.DemoToken));
+        Assert.Equal(504, client.Read().Status);
+        TimeSpan took = clock.Elapsed;
+        _output.WriteLine($"504 after {took.TotalMilliseconds:0} ms");
+        Assert.InRange(took, TimeSpan.FromMilliseconds(999), TimeSpan.FromMilliseconds(4999)); // never early; before the backend answered
+
+        // The connection and the front are fine afterwards, and a short delay is answered.
+        client.Send(RawHttp.Get("/timeline/alice?delay=20", ServicesApp.DemoToken));
+        Assert.Equal(200, client.Read().Status);
+    }
+
+    [Fact]
+    public void Unknown_paths_are_404_and_stats_report_the_services()
+    {
+        using var client = new RawHttp(_app.LocalEndPoint);
+        client.Send(RawHttp.Get("/nope") + RawHttp.Get("/timeline/alice", ServicesApp.DemoToken) + RawHttp.Get("/stats"));
+        Assert.Equal(404, client.Read().Status);
+        Assert.Equal(200, client.Read().Status);
+        using JsonDocument stats = JsonDocument.Parse(client.Read().Body);
+        Assert.Equal(1, stats.RootElement.GetProperty("timeline").GetProperty("requests").GetInt64());
+        Assert.Equal(1, stats.RootElement.GetProperty("post-client").GetProperty("requests").GetInt64());
+    }
+
+    [Fact]
+    public void Allocation_per_request_is_reported()
+    {
+        // Whole-process bytes (all threads: front loop, backend loop, this client) per request, in steady state.
+        using var client = new RawHttp(_app.LocalEndPoint);
+        double PerRequest(string request, int count)
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                client.Send(request);
+                client.Read();
+            }
+
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < count; i++)
+            {
+                client.Send(request);
+                client.Read();
+            }
+
+            return (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / count;
+        }
+
+        double ping = PerRequest(RawHttp.Get("/ping"), 2000);
+        double timeline = PerRequest(RawHttp.Get("/timeline/alice", ServicesApp.DemoToken), 1000);
+        _output.WriteLine($"process-wide allocation: /ping {ping:0} B/request (incl. the test's client), /timeline {timeline:0} B/request");
+        Assert.True(timeline > 0);
+    }
+
+    public void Dispose()
+    {
+        _app.Stop();
+        _front.Join();
+        _app.Dispose();
+    }
+}
