@@ -166,6 +166,7 @@ public sealed class SignalSource : ISource, IDisposable
     void ISource.Deregister(Registry registry) => _notifier.Deregister(registry);
 
     /// <summary>The Linux signal number of a named <see cref="PosixSignal"/> (negative values); raw numbers are themselves.</summary>
+#pragma warning disable CA1416 // enum constants only, compared, never passed to a platform API (see Os/LinuxOnly.cs)
     private static int LinuxNumber(PosixSignal signal) => signal switch
     {
         PosixSignal.SIGHUP => 1,
@@ -180,6 +181,7 @@ public sealed class SignalSource : ISource, IDisposable
         PosixSignal.SIGWINCH => 28,
         _ => (int)signal,
     };
+#pragma warning restore CA1416
 
     private static PosixSignalRegistration Catch(PosixSignal signal, Action<PosixSignalContext> handler)
     {
