@@ -45,7 +45,7 @@ public static class Warmup
 
         foreach (MethodInfo method in type.GetMethods(Declared))
         {
-            if (!method.ContainsGenericParameters && !method.IsAbstract && method.GetMethodBody() is not null)
+            if (!method.ContainsGenericParameters && HasBody(method))
             {
                 RuntimeHelpers.PrepareMethod(method.MethodHandle);
             }
@@ -53,7 +53,7 @@ public static class Warmup
 
         foreach (ConstructorInfo constructor in type.GetConstructors(Declared))
         {
-            if (constructor.GetMethodBody() is not null)
+            if (HasBody(constructor))
             {
                 RuntimeHelpers.PrepareMethod(constructor.MethodHandle);
             }
@@ -66,4 +66,10 @@ public static class Warmup
         }
 #pragma warning restore IL2072
     }
+
+    /// <summary>Whether the method has IL to compile (not abstract, not extern, not a P/Invoke or runtime-implemented).</summary>
+    private static bool HasBody(MethodBase method) =>
+        !method.IsAbstract
+        && (method.Attributes & MethodAttributes.PinvokeImpl) == 0
+        && (method.MethodImplementationFlags & (MethodImplAttributes.InternalCall | MethodImplAttributes.Runtime)) == 0;
 }
