@@ -1,12 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Polling.Net.Os;
 using Polling.Os;
 
 namespace Polling.Net;
 
-// Connect completion, the peer address remembered for messages, and the hand-off to System.Net.Sockets.
+// Connect completion and the hand-off to System.Net.Sockets.
 // (A separate file of the partial class: TcpStream.cs holds the I/O paths.)
 public sealed partial class TcpStream
 {
@@ -20,9 +19,6 @@ public sealed partial class TcpStream
 
     private int _connectState;
     private int _connectErrno;
-
-    /// <summary>The peer's <c>sockaddr</c>, remembered once known, so that messages still name it after a reset.</summary>
-    private PeerAddress _peer;
 
     /// <summary>
     /// Says in one call whether the connection is established: <see langword="true"/> once the handshake has
@@ -67,7 +63,7 @@ public sealed partial class TcpStream
                 throw ConnectFailed(_connectErrno);
         }
 
-        _core.Check(SocketCalls.TakeError(handle, out int pending), "read the pending error (SO_ERROR) of", this);
+        int pending = _core.TakePendingErrno(this);          // (rearms, as reading SO_ERROR must for poll(2))
         if (pending != 0)
         {
             _connectErrno = pending;
@@ -79,7 +75,6 @@ public sealed partial class TcpStream
         int errno = SocketCalls.GetPeerName(handle, address, out int length);
         if (errno == 0)
         {
-            _peer.Remember(address[..length]);
             Volatile.Write(ref _connectState, StateConnected);
             return true;
         }
@@ -91,8 +86,7 @@ public sealed partial class TcpStream
 
         if (IsConnecting(handle))
         {
-            _core.Rearm(Interest.Writable);
-            return false;
+            return false;                                     // TakePendingErrno rearmed Writable for poll(2)
         }
 
         throw new SocketException((int)SocketError.NotConnected,
@@ -133,9 +127,6 @@ public sealed partial class TcpStream
     /// <exception cref="SocketException">As for <see cref="ToSocket"/>.</exception>
     public NetworkStream ToStream() => new(ToSocket(), ownsSocket: true);
 
-    /// <summary>Records the peer's <c>sockaddr</c> (at accept, or once the connect completed) for messages.</summary>
-    internal void RememberPeer(ReadOnlySpan<byte> address) => _peer.Remember(address);
-
     /// <summary>Throws <see cref="SocketError.NotConnected"/> while the handshake of <see cref="Connect"/> is still running.</summary>
     private void ThrowIfConnecting(string action)
     {
@@ -157,59 +148,5 @@ public sealed partial class TcpStream
         SocketCalls.GetOption(handle, SocketCalls.IPPROTO_TCP, TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
 
     private SocketException ConnectFailed(int errno) =>
-        SocketErrors.Exception(errno, _connectTarget is { } target ? $"connect {this} to {target}" : $"connect {this}");
-
-    /// <summary>The peer for <see cref="ToString"/>: asked of the kernel (and remembered), else what was remembered.</summary>
-    private string PeerText()
-    {
-        EndPoint? peer = _core.TryGetEndPoint(peer: true);
-        if (peer is IPEndPoint ip)
-        {
-            Span<byte> address = stackalloc byte[SockAddr.StorageSize];
-            _peer.Remember(address[..SockAddr.Write(ip, AddressFamily, address)]);
-            return ip.ToString();
-        }
-
-        return (_peer.TryRead() ?? _connectTarget)?.ToString() ?? "not connected";
-    }
-
-    /// <summary>An IPv4 or IPv6 <c>sockaddr</c> held inline (no allocation).</summary>
-    private struct PeerAddress
-    {
-        private Bytes _bytes;
-        private int _length;
-
-        public void Remember(ReadOnlySpan<byte> address)
-        {
-            if (address.Length is > 0 and <= SockAddr.SizeOfIn6)
-            {
-                address.CopyTo(_bytes);
-                _length = address.Length;
-            }
-        }
-
-        public readonly IPEndPoint? TryRead()
-        {
-            if (_length == 0)
-            {
-                return null;
-            }
-
-            ReadOnlySpan<byte> bytes = _bytes;
-            try
-            {
-                return SockAddr.ReadIP(bytes[.._length]);
-            }
-            catch (ArgumentException)
-            {
-                return null;
-            }
-        }
-
-        [InlineArray(SockAddr.SizeOfIn6)]
-        private struct Bytes
-        {
-            private byte _first;
-        }
-    }
+        SocketErrors.Exception(errno, $"connect {this}");      // ToString names the endpoint it connects to
 }
