@@ -5,7 +5,7 @@ using Polling.Os;
 
 namespace Polling.Net;
 
-// Connect completion, the peer address remembered for messages, and the hand-off to System.Net.Sockets.
+// Connect completion and the hand-off to System.Net.Sockets.
 // (A separate file of the partial class: TcpStream.cs holds the I/O paths.)
 public sealed partial class TcpStream
 {
@@ -63,7 +63,7 @@ public sealed partial class TcpStream
                 throw ConnectFailed(_connectErrno);
         }
 
-        _core.Check(SocketCalls.TakeError(handle, out int pending), "read the pending error (SO_ERROR) of", this);
+        int pending = _core.TakePendingErrno(this);          // (rearms, as reading SO_ERROR must for poll(2))
         if (pending != 0)
         {
             _connectErrno = pending;
@@ -75,7 +75,6 @@ public sealed partial class TcpStream
         int errno = SocketCalls.GetPeerName(handle, address, out int length);
         if (errno == 0)
         {
-            _core.SetPeer(address[..length]);
             Volatile.Write(ref _connectState, StateConnected);
             return true;
         }
@@ -87,8 +86,7 @@ public sealed partial class TcpStream
 
         if (IsConnecting(handle))
         {
-            _core.Rearm(Interest.Writable);
-            return false;
+            return false;                                     // TakePendingErrno rearmed Writable for poll(2)
         }
 
         throw new SocketException((int)SocketError.NotConnected,
@@ -150,5 +148,5 @@ public sealed partial class TcpStream
         SocketCalls.GetOption(handle, SocketCalls.IPPROTO_TCP, TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
 
     private SocketException ConnectFailed(int errno) =>
-        SocketErrors.Exception(errno, _connectTarget is { } target ? $"connect {this} to {target}" : $"connect {this}");
+        SocketErrors.Exception(errno, $"connect {this}");      // ToString names the endpoint it connects to
 }

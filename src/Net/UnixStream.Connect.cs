@@ -19,7 +19,7 @@ public sealed partial class UnixStream
     public bool TryFinishConnect()
     {
         FdHandle handle = _core.Live(this);
-        _core.Check(SocketCalls.TakeError(handle, out int pending), "read the pending error (SO_ERROR) of", this);
+        int pending = _core.TakePendingErrno(this);          // (rearms, as reading SO_ERROR must for poll(2))
         if (pending != 0)
         {
             throw SocketErrors.Exception(pending, $"connect {this}");

@@ -41,6 +41,41 @@ public sealed class PackageMetadataTests(PackedPackages packages, ITestOutputHel
 
     [Theory]
     [MemberData(nameof(Ids))]
+    public void Assembly_is_trimmable_and_does_not_force_the_platform_analyzer_on_consumers(string id)
+    {
+        using ZipArchive nupkg = ZipFile.OpenRead(packages.Package(id));
+        using var dll = new MemoryStream();
+        using (Stream entry = nupkg.GetEntry($"lib/net10.0/{id}.dll")!.Open())
+        {
+            entry.CopyTo(dll);
+        }
+
+        dll.Position = 0;
+        using var pe = new System.Reflection.PortableExecutable.PEReader(dll);
+        MetadataReader reader = pe.GetMetadataReader();
+        var attributes = reader.GetAssemblyDefinition().GetCustomAttributes()
+            .Select(handle => reader.GetCustomAttribute(handle))
+            .Select(attribute => (Type: AttributeTypeName(reader, attribute), Blob: System.Text.Encoding.UTF8.GetString(reader.GetBlobBytes(attribute.Value))))
+            .ToList();
+
+        // [SupportedOSPlatform("linux")] on the assembly would raise CA1416 at every call in a consumer's app.
+        Assert.DoesNotContain(attributes, a => a.Type == "SupportedOSPlatformAttribute");
+        // IsTrimmable (set by IsAotCompatible/IsTrimmable) is what the trimmer and NativeAOT read.
+        Assert.Contains(attributes, a => a.Type == "AssemblyMetadataAttribute" && a.Blob.Contains("IsTrimmable") && a.Blob.Contains("True"));
+    }
+
+    private static string AttributeTypeName(MetadataReader reader, CustomAttribute attribute)
+    {
+        EntityHandle type = attribute.Constructor.Kind == HandleKind.MemberReference
+            ? reader.GetMemberReference((MemberReferenceHandle)attribute.Constructor).Parent
+            : reader.GetMethodDefinition((MethodDefinitionHandle)attribute.Constructor).GetDeclaringType();
+        return type.Kind == HandleKind.TypeReference
+            ? reader.GetString(reader.GetTypeReference((TypeReferenceHandle)type).Name)
+            : reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)type).Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
     public void Repository_and_project_url_and_SourceLink_come_from_the_clones_remote(string id)
     {
         (int exit, string remoteOutput) = Dotnet.Run("git", "remote get-url origin", Dotnet.RepositoryRoot, TimeSpan.FromSeconds(30));

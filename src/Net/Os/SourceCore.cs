@@ -209,6 +209,17 @@ internal partial struct SourceCore
         return SocketErrors.ToSocketError(pending);
     }
 
+    /// <summary>
+    /// <see cref="TakeError"/> that returns the raw errno (0: none), for <c>TryFinishConnect</c>, whose exception
+    /// names it. Rearms every direction just as <see cref="TakeError"/> does.
+    /// </summary>
+    public readonly int TakePendingErrno(object owner)
+    {
+        Check(SocketCalls.TakeError(Live(owner), out int pending), "read the pending error (SO_ERROR) of", owner);
+        _registration.Rearm(_handle.Fd, Registration.AllInterests);
+        return pending;
+    }
+
     /// <summary>Reads an <c>int</c> socket option, throwing on failure.</summary>
     public readonly int GetOption(int level, int name, string what, object owner)
     {
