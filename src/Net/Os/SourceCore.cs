@@ -195,9 +195,6 @@ internal partial struct SourceCore
     public readonly bool TryAccept(Span<byte> address, out int addressLength, out FdHandle? accepted, object owner) =>
         Complete(Io.Accept(Live(owner), address, out addressLength, out accepted), Interest.Readable, "accept a connection on", owner);
 
-    /// <summary>Tells the backend that <paramref name="interest"/> may be ready again without an I/O call (e.g. a connect still in progress).</summary>
-    public readonly void Rearm(Interest interest) => _registration.Rearm(_handle.Fd, interest);
-
     /// <summary>
     /// Reads and clears the pending error (<c>SO_ERROR</c>). That can make the source ready in ways it was not
     /// (a pending error hides other readiness from poll(2)), so it counts as new readiness for the backend.
