@@ -70,6 +70,8 @@ internal sealed class RawHttp : IDisposable
 
     public RawHttp(IPEndPoint endpoint) => _socket.Connect(endpoint);
 
+    public Socket Socket => _socket;
+
     public void Send(string text) => _socket.Send(Encoding.ASCII.GetBytes(text));
 
     public static string Get(string path, string? token = null) =>
