@@ -39,7 +39,7 @@ public abstract class Actor<TMessage>
 
     /// <summary>Handles one message. The next one is not taken before the returned task completes.</summary>
     /// <param name="message">The message.</param>
-    protected internal abstract ValueTask ReceiveAsync(TMessage message);
+    protected abstract ValueTask ReceiveAsync(TMessage message);
 
     /// <summary>Stops the actor once the current message is handled: its mailbox is closed, later sends are refused.</summary>
     protected void Stop() => _stopRequested = true;

@@ -155,13 +155,12 @@ public class ClientTests
     public void A_client_may_be_called_from_any_thread_and_answers_on_the_loop_thread()
     {
         using var loop = new LoopThread();
-        using var server = new ServiceServer<string, string>(loop.Loop, AnyLoopback, new LineServerCodec(), Echo.Service);
-        using var client = new ServiceClient<string, string>(loop.Loop, [server.LocalEndPoint], new LineClientCodec());
+        var server = loop.Own(new ServiceServer<string, string>(loop.Loop, AnyLoopback, new LineServerCodec(), Echo.Service));
+        var client = loop.Own(new ServiceClient<string, string>(loop.Loop, [server.LocalEndPoint], new LineClientCodec()));
         loop.Start();
 
         var answers = Enumerable.Range(0, 50).AsParallel().Select(i => client.InvokeAsync($"t{i}").AsTask()).ToArray();
         Assert.True(Task.WaitAll(answers, TimeSpan.FromSeconds(10)));
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"t{i}").Order(), answers.Select(t => t.Result).Order());
-        loop.Dispose(); // stop the loop thread first: the client and server are then torn down from this one
     }
 }

@@ -16,7 +16,7 @@ public class ServerTests(ITestOutputHelper output)
     public void Answers_ping_over_tcp()
     {
         using var loop = new LoopThread();
-        using var server = new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), PingService());
+        var server = loop.Own(new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), PingService()));
         loop.Start();
 
         using var client = new RawHttp(server.LocalEndPoint);
@@ -39,7 +39,7 @@ public class ServerTests(ITestOutputHelper output)
             _ => new ValueTask<HttpResponse>(HttpResponse.Text(200, r.Path)),
         } : default);
         using var loop = new LoopThread();
-        using var server = new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), service);
+        var server = loop.Own(new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), service));
         loop.Start();
 
         using var client = new RawHttp(server.LocalEndPoint);
@@ -64,7 +64,7 @@ public class ServerTests(ITestOutputHelper output)
             ? throw new InvalidOperationException("bug")
             : ValueTask.FromException<HttpResponse>(new TimeoutException()));
         using var loop = new LoopThread();
-        using var server = new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), service);
+        var server = loop.Own(new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), service));
         loop.Start();
 
         using var client = new RawHttp(server.LocalEndPoint);
@@ -77,7 +77,7 @@ public class ServerTests(ITestOutputHelper output)
     public void Bad_input_is_answered_400_the_connection_closed_and_the_server_serves_on()
     {
         using var loop = new LoopThread();
-        using var server = new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), PingService());
+        var server = loop.Own(new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), PingService()));
         loop.Start();
 
         using (var bad = new RawHttp(server.LocalEndPoint))
@@ -100,7 +100,7 @@ public class ServerTests(ITestOutputHelper output)
     public void Connection_close_is_honoured_after_the_answer()
     {
         using var loop = new LoopThread();
-        using var server = new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), PingService());
+        var server = loop.Own(new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), PingService()));
         loop.Start();
 
         using var client = new RawHttp(server.LocalEndPoint);

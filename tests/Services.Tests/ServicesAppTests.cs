@@ -83,35 +83,6 @@ public sealed class ServicesAppTests : IDisposable
         Assert.Equal(1, stats.RootElement.GetProperty("post-client").GetProperty("requests").GetInt64());
     }
 
-    [Fact]
-    public void Allocation_per_request_is_reported()
-    {
-        // Whole-process bytes (all threads: front loop, backend loop, this client) per request, in steady state.
-        using var client = new RawHttp(_app.LocalEndPoint);
-        double PerRequest(string request, int count)
-        {
-            for (int i = 0; i < 200; i++)
-            {
-                client.Send(request);
-                client.Read();
-            }
-
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < count; i++)
-            {
-                client.Send(request);
-                client.Read();
-            }
-
-            return (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / count;
-        }
-
-        double ping = PerRequest(RawHttp.Get("/ping"), 2000);
-        double timeline = PerRequest(RawHttp.Get("/timeline/alice", ServicesApp.DemoToken), 1000);
-        _output.WriteLine($"process-wide allocation: /ping {ping:0} B/request (incl. the test's client), /timeline {timeline:0} B/request");
-        Assert.True(timeline > 0);
-    }
-
     public void Dispose()
     {
         _app.Stop();

@@ -45,6 +45,16 @@ internal sealed class LoopThread : IDisposable
 
     public ServiceLoop Loop { get; } = new();
 
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>Disposes <paramref name="item"/> after the loop thread has stopped (servers and clients belong to their loop).</summary>
+    public T Own<T>(T item)
+        where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
     public LoopThread Start()
     {
         _thread.Start();
@@ -58,6 +68,13 @@ internal sealed class LoopThread : IDisposable
         {
             throw new TimeoutException("the loop thread did not stop");
         }
+
+        foreach (IDisposable item in Enumerable.Reverse(_owned))
+        {
+            item.Dispose();
+        }
+
+        _owned.Clear();
     }
 }
 
@@ -69,6 +86,8 @@ internal sealed class RawHttp : IDisposable
     private readonly byte[] _buffer = new byte[64 * 1024];
 
     public RawHttp(IPEndPoint endpoint) => _socket.Connect(endpoint);
+
+    public Socket Socket => _socket;
 
     public void Send(string text) => _socket.Send(Encoding.ASCII.GetBytes(text));
 

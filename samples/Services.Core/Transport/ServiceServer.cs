@@ -35,20 +35,17 @@ namespace Polling.Services;
 /// <typeparam name="TResponse">What the service answers.</typeparam>
 public sealed class ServiceServer<TRequest, TResponse> : IDisposable
 {
-    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
-
     private readonly ServiceLoop _loop;
     private readonly ServerCodec<TRequest, TResponse> _codec;
     private readonly Service<TRequest, TResponse> _service;
     private readonly ServerOptions _options;
-    private readonly TcpListener _listener;
+    private readonly AcceptLoop _accept;
     private readonly Token _listenerToken;
+    private readonly Token _acceptRetryToken;
     private readonly Token _answersToken;
     private readonly ChannelSource<PendingAnswer> _answers = ChannelSource.CreateUnbounded<PendingAnswer>();
     private readonly Stack<PendingAnswer> _answerPool = new();
     private readonly HashSet<Connection> _connections = [];
-    private readonly AcceptRetry _acceptRetry;
-    private bool _acceptRetryScheduled;
     private bool _disposed;
 
     /// <summary>Binds <paramref name="endpoint"/> and starts serving as soon as <paramref name="loop"/> runs. Call on the loop thread (or before it runs).</summary>
@@ -69,12 +66,16 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
         _codec = codec;
         _service = service;
         _options = options ?? ServerOptions.Default;
-        _acceptRetry = new AcceptRetry(this);
-        _listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = _options.Backlog });
-        LocalEndPoint = _listener.LocalEndPoint;
-        _listenerToken = loop.Add(new ListenerEvents(this));
+        TcpListener listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = _options.Backlog });
+        LocalEndPoint = listener.LocalEndPoint;
+        var listenerEvents = new ListenerEvents(this);
+        _listenerToken = loop.Add(listenerEvents);
+        _acceptRetryToken = loop.Add(listenerEvents);
         _answersToken = loop.Add(new AnswerEvents(this));
-        loop.Registry.Register(_listener, _listenerToken, Interest.Readable);
+
+        // Polling.Net's AcceptLoop: accepts until would-block and survives descriptor exhaustion (sheds the
+        // backlog with a reserve descriptor, or pauses and retries on its timer) without throwing or allocating.
+        _accept = new AcceptLoop(loop.Registry, listener, _listenerToken, _acceptRetryToken);
         loop.Registry.Register(_answers, _answersToken, Interest.Readable);
     }
 
@@ -92,6 +93,9 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
 
     /// <summary>Requests answered later, after their result was posted back into the loop (or queued behind one that was).</summary>
     public long AnsweredLater { get; private set; }
+
+    /// <summary>Connections dropped at once because descriptors ran out (see <see cref="AcceptLoop"/>).</summary>
+    public long ShedConnections => _accept.Shed;
 
     /// <summary>Connections closed because of bad input.</summary>
     public long ProtocolErrors { get; private set; }
@@ -111,41 +115,26 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
         }
 
         _loop.Remove(_listenerToken);
+        _loop.Remove(_acceptRetryToken);
         _loop.Remove(_answersToken);
-        _listener.Dispose();
+        _accept.Dispose();
         _answers.Dispose();
     }
 
     private void AcceptAll()
     {
-        while (!_disposed)
+        while (!_disposed && _accept.TryAccept(out TcpStream? stream))
         {
-            TcpStream? stream;
             try
             {
-                if (!_listener.TryAccept(out stream))
-                {
-                    return;
-                }
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionAborted)
-            {
-                continue;
+                stream.NoDelay = true;
             }
             catch (SocketException)
             {
-                // Out of descriptors or memory: the pending clients stay in the backlog. No new edge may come for
-                // them, so look again shortly (on the wheel: no descriptor needed).
-                if (!_acceptRetryScheduled)
-                {
-                    _acceptRetryScheduled = true;
-                    _loop.Schedule(AcceptRetryDelay, _acceptRetry);
-                }
-
-                return;
+                stream.Dispose(); // reset while in the backlog
+                continue;
             }
 
-            stream.NoDelay = true;
             var connection = new Connection(this, stream);
             _connections.Add(connection);
             AcceptedConnections++;
@@ -155,7 +144,7 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
 
     private void DrainAnswers()
     {
-        while (_answers.TryRead(out PendingAnswer? answer))
+        while (!_disposed && _answers.TryRead(out PendingAnswer? answer))
         {
             answer.IsDone = true;
             Connection connection = answer.Connection!;
@@ -187,15 +176,6 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
     private sealed class AnswerEvents(ServiceServer<TRequest, TResponse> server) : ILoopHandler
     {
         public void Handle(in Event ev) => server.DrainAnswers();
-    }
-
-    private sealed class AcceptRetry(ServiceServer<TRequest, TResponse> server) : ITimerTask
-    {
-        public void Expire()
-        {
-            server._acceptRetryScheduled = false;
-            server.AcceptAll();
-        }
     }
 
     /// <summary>A request whose answer was not ready when the service returned: waits in its connection's queue.</summary>
