@@ -1,18 +1,52 @@
-// TcpEcho: an echo server on Polling. One Poll, edge-triggered, a slab of connections indexed by token.
-//   dotnet run -c Release --project samples/TcpEcho -- [port]      (default 9000; 0 picks a free port)
-// Prints "listening on 127.0.0.1:PORT" once ready; Ctrl+C (SIGINT) or SIGTERM stops it with exit code 0.
+// TcpEcho: a production echo server on Polling's server building blocks (AcceptLoop, ConnectionTable,
+// OutputQueue, IdleTimeouts).
+//   dotnet run -c Release --project samples/TcpEcho -- [port] [--backend epoll|poll] [--trigger edge|level]
+//                                                      [--remedy shed|pause] [--idle-timeout SECONDS]
+// port defaults to 9000 (0 picks a free port). Prints "listening on 127.0.0.1:PORT" once it accepts; SIGINT or
+// SIGTERM stops accepting, lets every client take its pending echo, closes, and exits with code 0.
+using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using Polling;
+using Polling.Net;
 using TcpEcho;
 
+const string Usage = "usage: TcpEcho [port] [--backend epoll|poll] [--trigger edge|level] [--remedy shed|pause] [--idle-timeout SECONDS]";
 int port = 9000;
-if (args.Length > 0 && (!int.TryParse(args[0], out port) || port is < 0 or > 65535))
+var options = new EchoServerOptions();
+for (int i = 0; i < args.Length; i++)
 {
-    Console.Error.WriteLine($"usage: TcpEcho [port]   (0..65535, default 9000; got '{args[0]}')");
-    return 2;
+    string? value = i + 1 < args.Length ? args[i + 1] : null;
+    switch (args[i])
+    {
+        case "--backend" when value is "epoll" or "poll":
+            options = options with { Backend = value == "poll" ? PollBackend.Poll : PollBackend.Epoll };
+            i++;
+            break;
+        case "--trigger" when value is "edge" or "level":
+            options = options with { Trigger = value == "level" ? Trigger.Level : Trigger.Edge };
+            i++;
+            break;
+        case "--remedy" when value is "shed" or "pause":
+            options = options with { Remedy = value == "pause" ? AcceptExhaustionRemedy.Pause : AcceptExhaustionRemedy.ShedWithReserve };
+            i++;
+            break;
+        case "--idle-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0:
+            options = options with { IdleTimeout = TimeSpan.FromSeconds(seconds) };
+            i++;
+            break;
+        default:
+            if (i == 0 && int.TryParse(args[0], out port) && port is >= 0 and <= 65535)
+            {
+                break;
+            }
+
+            Console.Error.WriteLine($"{Usage}\n(port 0..65535, default 9000; could not understand '{args[i]}')");
+            return 2;
+    }
 }
 
-using var server = new EchoServer(new IPEndPoint(IPAddress.Loopback, port));
+using var server = new EchoServer(new IPEndPoint(IPAddress.Loopback, port), options);
 
 // Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.
 void OnSignal(PosixSignalContext context)
@@ -26,5 +60,5 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal
 
 Console.WriteLine($"listening on {server.LocalEndPoint}");
 server.Run();
-Console.WriteLine($"stopped after {server.AcceptedConnections} connections");
+Console.WriteLine($"stopped after {server.AcceptedConnections} connections (shed {server.ShedConnections}, accept exhaustions {server.AcceptExhaustions}, idle-closed {server.IdleClosedConnections})");
 return 0;

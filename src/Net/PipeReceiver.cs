@@ -84,24 +84,20 @@ public sealed class PipeReceiver : ISource, IDisposable
             return true;
         }
 
-        return _core.Complete(SocketCalls.Read(handle, buffer, out bytesRead), Interest.Readable, "read from", this);
+        return _core.TryRead(buffer, out bytesRead, "read from", this);
     }
 
     /// <summary>
     /// Reads into several buffers in order with one system call (<c>readv</c>, scatter I/O), without blocking.
-    /// Allocates nothing; at most 1024 segments are used.
+    /// Allocates nothing; at most 1024 non-empty segments and <see cref="int.MaxValue"/> bytes are used per call (the count says how far it got).
     /// </summary>
     /// <param name="buffers">The segments to fill, in order. With no non-empty segment the result is <see langword="true"/> with 0, as for an empty span.</param>
     /// <param name="bytesRead">The total bytes read; 0 with a <see langword="true"/> result means every writer has closed.</param>
     /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN).</returns>
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed (errno in <see cref="Exception.HResult"/>).</exception>
-    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead)
-    {
-        bool done = _core.TryVectored(SocketCalls.Vector.Read, buffers, out long read, "read from", this);
-        bytesRead = (int)read;
-        return done;
-    }
+    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
+        _core.TryVectored(SocketCalls.Vector.Read, buffers, out bytesRead, "read from", this);
 
     /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
     public void Dispose() => _core.Close();

@@ -84,18 +84,12 @@ public sealed class PipeSender : ISource, IDisposable
             return true;
         }
 
-        int errno = SocketCalls.Write(handle, buffer, out bytesWritten);
-        if (errno == SocketErrors.EPIPE)
-        {
-            throw ReaderClosed(errno);
-        }
-
-        return _core.Complete(errno, Interest.Writable, "write to", this);
+        return _core.TryWrite(buffer, out bytesWritten, "write to", this);
     }
 
     /// <summary>
     /// Writes several buffers in order with one system call (<c>writev</c>, gather I/O), without blocking — e.g. a
-    /// header and a body without copying them together. Allocates nothing; at most 1024 segments are used. Up to
+    /// header and a body without copying them together. Allocates nothing; at most 1024 non-empty segments and <see cref="int.MaxValue"/> bytes are used per call (the count says how far it got). Up to
     /// 4096 bytes in total are written atomically.
     /// </summary>
     /// <param name="buffers">The segments to write, in order.</param>
@@ -103,17 +97,8 @@ public sealed class PipeSender : ISource, IDisposable
     /// <returns><see langword="false"/> when the pipe is full (EAGAIN).</returns>
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE), or the write failed for another reason.</exception>
-    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten)
-    {
-        int errno = SocketCalls.Vectored(_core.Live(this), SocketCalls.Vector.Write, buffers, out long written);
-        bytesWritten = (int)written;
-        if (errno == SocketErrors.EPIPE)
-        {
-            throw ReaderClosed(errno);
-        }
-
-        return _core.Complete(errno, Interest.Writable, "write to", this);
-    }
+    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
+        _core.TryVectored(SocketCalls.Vector.Write, buffers, out bytesWritten, "write to", this);
 
     /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
     public void Dispose() => _core.Close();
@@ -128,8 +113,4 @@ public sealed class PipeSender : ISource, IDisposable
         _core.Reregister(registry, token, interest, trigger, this);
 
     void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
-
-    private IOException ReaderClosed(int errno) => new(
-        $"Cannot write to {this}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
-        errno);
 }

@@ -55,6 +55,7 @@ public sealed class TcpListener : ISource, IDisposable
     private TcpListener(FdHandle handle, AddressFamily family)
     {
         _core = new SourceCore(handle);
+        _core.CaptureLocalName();
         AddressFamily = family;
     }
 
@@ -190,13 +191,15 @@ public sealed class TcpListener : ISource, IDisposable
     /// gave up before it was accepted (accept again).</exception>
     public bool TryAccept([MaybeNullWhen(false)] out TcpStream stream)
     {
-        if (!_core.Complete(SocketCalls.Accept(_core.Live(this), default, out _, out FdHandle? accepted), Interest.Readable, "accept a connection on", this))
+        Span<byte> address = stackalloc byte[SockAddr.StorageSize];
+        if (!_core.TryAccept(address, out int length, out FdHandle? accepted, this))
         {
             stream = null;
             return false;
         }
 
         stream = new TcpStream(accepted!, AddressFamily);
+        stream.RememberPeer(address[..length]);
         return true;
     }
 
@@ -213,7 +216,7 @@ public sealed class TcpListener : ISource, IDisposable
     public bool TryAccept([MaybeNullWhen(false)] out TcpStream stream, [MaybeNullWhen(false)] out IPEndPoint remote)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
-        if (!_core.Complete(SocketCalls.Accept(_core.Live(this), address, out int length, out FdHandle? accepted), Interest.Readable, "accept a connection on", this))
+        if (!_core.TryAccept(address, out int length, out FdHandle? accepted, this))
         {
             stream = null;
             remote = null;
@@ -221,6 +224,7 @@ public sealed class TcpListener : ISource, IDisposable
         }
 
         stream = new TcpStream(accepted!, AddressFamily);
+        stream.RememberPeer(address[..length]);
         remote = SockAddr.ReadIP(address[..length]);
         return true;
     }
@@ -232,9 +236,9 @@ public sealed class TcpListener : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>TcpListener(fd 7, 127.0.0.1:9000)</c>, or <c>TcpListener(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>TcpListener(fd 7, 127.0.0.1:9000)</c>, or <c>TcpListener(disposed)</c>. Makes no system call.</summary>
     public override string ToString() =>
-        _core.IsDisposed ? "TcpListener(disposed)" : $"TcpListener(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)})";
+        _core.IsDisposed ? "TcpListener(disposed)" : $"TcpListener(fd {_core.Fd}, {_core.LocalName})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);

@@ -214,7 +214,9 @@ public sealed class TcpStream : ISource, IDisposable
                 throw SocketErrors.Exception(errno, $"connect a TCP stream to {endpoint}");
             }
 
-            return new TcpStream(handle, family);
+            var stream = new TcpStream(handle, family);
+            stream.RememberPeer(address[..length]);
+            return stream;
         }
         catch
         {
@@ -243,7 +245,9 @@ public sealed class TcpStream : ISource, IDisposable
             throw new ArgumentException("The socket is listening: use TcpListener.FromSocket for it.", nameof(socket));
         }
 
-        return new TcpStream(SocketCalls.Adopt(socket, "take over a TCP Socket"), family);
+        var stream = new TcpStream(SocketCalls.Adopt(socket, "take over a TCP Socket"), family);
+        stream._core.CapturePeerName();
+        return stream;
     }
 
     /// <summary>
@@ -260,7 +264,7 @@ public sealed class TcpStream : ISource, IDisposable
 
     /// <summary>
     /// Reads into several buffers in order with one system call (<c>recvmsg</c>, scatter I/O), without blocking.
-    /// Allocates nothing; at most 1024 segments are used.
+    /// Allocates nothing; at most 1024 non-empty segments and <see cref="int.MaxValue"/> bytes are used per call (the count says how far it got).
     /// </summary>
     /// <param name="buffers">The segments to fill, in order; pass an array, a <c>List</c>'s span
     /// (<c>CollectionsMarshal.AsSpan</c>) or a collection expression such as <c>[header, body]</c>.</param>
@@ -268,12 +272,8 @@ public sealed class TcpStream : ISource, IDisposable
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead)
-    {
-        bool done = _core.TryVectored(SocketCalls.Vector.Receive, buffers, out long read, "read from", this);
-        bytesRead = (int)read;
-        return done;
-    }
+    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
+        _core.TryVectored(SocketCalls.Vector.Receive, buffers, out bytesRead, "read from", this);
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the socket takes now, without blocking. Allocates nothing.
@@ -290,19 +290,15 @@ public sealed class TcpStream : ISource, IDisposable
 
     /// <summary>
     /// Writes several buffers in order with one system call (<c>sendmsg</c>, gather I/O), without blocking —
-    /// e.g. a header and a body without copying them together. Allocates nothing; at most 1024 segments are used.
+    /// e.g. a header and a body without copying them together. Allocates nothing; at most 1024 non-empty segments and <see cref="int.MaxValue"/> bytes are used per call (the count says how far it got).
     /// </summary>
     /// <param name="buffers">The segments to send, in order.</param>
     /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection is gone.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten)
-    {
-        bool done = _core.TryVectored(SocketCalls.Vector.Send, buffers, out long written, "write to", this);
-        bytesWritten = (int)written;
-        return done;
-    }
+    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
+        _core.TryVectored(SocketCalls.Vector.Send, buffers, out bytesWritten, "write to", this);
 
     /// <summary>
     /// Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>): the
@@ -334,10 +330,16 @@ public sealed class TcpStream : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>TcpStream(fd 9, 127.0.0.1:40312 -> 127.0.0.1:9000)</c>, or <c>TcpStream(disposed)</c>.</summary>
+    /// <summary>
+    /// Returns e.g. <c>TcpStream(fd 9 -> 127.0.0.1:9000)</c> (the peer it was accepted from or connects to), or
+    /// <c>TcpStream(disposed)</c>. Makes no system call, so it works when descriptors are exhausted.
+    /// </summary>
     public override string ToString() => _core.IsDisposed
         ? "TcpStream(disposed)"
-        : $"TcpStream(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)} -> {_core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected"})";
+        : $"TcpStream(fd {_core.Fd} -> {_core.PeerName ?? "unknown peer"})";
+
+    /// <summary>Remembers the peer's address (from accept or connect) for <see cref="ToString"/>; no allocation.</summary>
+    internal void RememberPeer(ReadOnlySpan<byte> address) => _core.SetPeer(address);
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);

@@ -54,6 +54,7 @@ public sealed class UdpSocket : ISource, IDisposable
     private UdpSocket(FdHandle handle, AddressFamily family)
     {
         _core = new SourceCore(handle);
+        _core.CaptureLocalName();
         AddressFamily = family;
     }
 
@@ -293,8 +294,7 @@ public sealed class UdpSocket : ISource, IDisposable
         ArgumentNullException.ThrowIfNull(target);
         Span<byte> address = stackalloc byte[SockAddr.SizeOfIn6];
         int length = SockAddr.Write(target, AddressFamily, address);
-        int errno = SocketCalls.SendTo(_core.Live(this), datagram, 0, address[..length], out bytesSent);
-        return errno == 0 || Failed(errno, Interest.Writable, "send a datagram from", target);
+        return _core.TrySendTo(datagram, address[..length], out bytesSent, "send a datagram from", this, target);
     }
 
     /// <summary>
@@ -314,8 +314,7 @@ public sealed class UdpSocket : ISource, IDisposable
     public bool TrySendTo(ReadOnlySpan<byte> datagram, SocketAddress target, out int bytesSent)
     {
         ArgumentNullException.ThrowIfNull(target);
-        int errno = SocketCalls.SendTo(_core.Live(this), datagram, 0, target.Buffer.Span[..target.Size], out bytesSent);
-        return errno == 0 || Failed(errno, Interest.Writable, "send a datagram from", target);
+        return _core.TrySendTo(datagram, target.Buffer.Span[..target.Size], out bytesSent, "send a datagram from", this, target);
     }
 
     /// <summary>
@@ -530,9 +529,9 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>UdpSocket(fd 7, 127.0.0.1:9001)</c>, or <c>UdpSocket(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>UdpSocket(fd 7, 127.0.0.1:9001)</c>, or <c>UdpSocket(disposed)</c>. Makes no system call.</summary>
     public override string ToString() =>
-        _core.IsDisposed ? "UdpSocket(disposed)" : $"UdpSocket(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)})";
+        _core.IsDisposed ? "UdpSocket(disposed)" : $"UdpSocket(fd {_core.Fd}, {_core.LocalName})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);
@@ -554,8 +553,7 @@ public sealed class UdpSocket : ISource, IDisposable
     private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, [MaybeNullWhen(false)] out IPEndPoint source, string action)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
-        int errno = SocketCalls.ReceiveFrom(_core.Live(this), buffer, flags, address, out int length, out bytesReceived);
-        if (!_core.Complete(errno, Interest.Readable, action, this))
+        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
         {
             source = null;
             return false;
@@ -576,8 +574,7 @@ public sealed class UdpSocket : ISource, IDisposable
                 nameof(source));
         }
 
-        int errno = SocketCalls.ReceiveFrom(_core.Live(this), buffer, flags, address, out int length, out bytesReceived);
-        if (!_core.Complete(errno, Interest.Readable, action, this))
+        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
         {
             return false;
         }
@@ -585,12 +582,6 @@ public sealed class UdpSocket : ISource, IDisposable
         source.Size = length;
         return true;
     }
-
-    /// <summary>The <c>Try…</c> policy for a send with a target: EAGAIN → false; any other error names the target.</summary>
-    private bool Failed(int errno, Interest interest, string action, object target) =>
-        errno == SocketErrors.EAGAIN
-            ? _core.Complete(errno, interest, action, this)
-            : throw _core.Failure(errno, $"{action} {this} to {target}");
 
     private void Membership(IPAddress group, IPAddress? localAddress, int interfaceIndex, bool join)
     {

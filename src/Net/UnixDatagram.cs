@@ -62,6 +62,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     private UnixDatagram(FdHandle handle)
     {
         _core = new SourceCore(handle);
+        _core.CaptureLocalName();
     }
 
     /// <summary>This socket's address: the bound path or abstract name, or an unnamed endpoint (empty path).</summary>
@@ -347,7 +348,10 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll. A socket file stays: delete it yourself.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>UnixDatagram(fd 9, /run/app.dgram)</c>, <c>UnixDatagram(fd 9, unnamed)</c>, or <c>UnixDatagram(disposed)</c>.</summary>
+    /// <summary>
+    /// Returns e.g. <c>UnixDatagram(fd 9, /run/app.dgram)</c>, <c>UnixDatagram(fd 9, unnamed)</c>, or
+    /// <c>UnixDatagram(disposed)</c>: the name it had when it was created (no system call).
+    /// </summary>
     public override string ToString()
     {
         if (_core.IsDisposed)
@@ -355,8 +359,7 @@ public sealed class UnixDatagram : ISource, IDisposable
             return "UnixDatagram(disposed)";
         }
 
-        string local = _core.TryGetEndPoint(peer: false)?.ToString() ?? string.Empty;
-        return $"UnixDatagram(fd {_core.Fd}, {(local.Length == 0 ? "unnamed" : local)})";
+        return $"UnixDatagram(fd {_core.Fd}, {_core.LocalName ?? "unnamed"})";
     }
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
@@ -406,18 +409,13 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     private bool SendTo(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> address, object target, out int bytesSent)
     {
-        int errno = SocketCalls.SendTo(_core.Live(this), datagram, 0, address, out bytesSent);
-        return errno == 0
-            || (errno == SocketErrors.EAGAIN
-                ? _core.Complete(errno, Interest.Writable, "send a datagram from", this)
-                : throw _core.Failure(errno, $"send a datagram from {this} to {Describe(target)}"));
+        return _core.TrySendTo(datagram, address, out bytesSent, "send a datagram from", this, target);
     }
 
     private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint source, string action)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
-        int errno = SocketCalls.ReceiveFrom(_core.Live(this), buffer, flags, address, out int length, out bytesReceived);
-        if (!_core.Complete(errno, Interest.Readable, action, this))
+        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
         {
             source = null;
             return false;
@@ -438,8 +436,7 @@ public sealed class UnixDatagram : ISource, IDisposable
                 nameof(source));
         }
 
-        int errno = SocketCalls.ReceiveFrom(_core.Live(this), buffer, flags, address, out int length, out bytesReceived);
-        if (!_core.Complete(errno, Interest.Readable, action, this))
+        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
         {
             return false;
         }

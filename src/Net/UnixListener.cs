@@ -50,6 +50,7 @@ public sealed class UnixListener : ISource, IDisposable
     private UnixListener(FdHandle handle)
     {
         _core = new SourceCore(handle);
+        _core.CaptureLocalName();
     }
 
     /// <summary>The path (or abstract name, starting with <c>'\0'</c>) the listener is bound to.</summary>
@@ -132,13 +133,15 @@ public sealed class UnixListener : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public bool TryAccept([MaybeNullWhen(false)] out UnixStream stream)
     {
-        if (!_core.Complete(SocketCalls.Accept(_core.Live(this), default, out _, out FdHandle? accepted), Interest.Readable, "accept a connection on", this))
+        Span<byte> address = stackalloc byte[SockAddr.StorageSize];
+        if (!_core.TryAccept(address, out int length, out FdHandle? accepted, this))
         {
             stream = null;
             return false;
         }
 
         stream = new UnixStream(accepted!);
+        stream.RememberPeer(address[..length]);
         return true;
     }
 
@@ -152,7 +155,7 @@ public sealed class UnixListener : ISource, IDisposable
     public bool TryAccept([MaybeNullWhen(false)] out UnixStream stream, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint remote)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
-        if (!_core.Complete(SocketCalls.Accept(_core.Live(this), address, out int length, out FdHandle? accepted), Interest.Readable, "accept a connection on", this))
+        if (!_core.TryAccept(address, out int length, out FdHandle? accepted, this))
         {
             stream = null;
             remote = null;
@@ -160,6 +163,7 @@ public sealed class UnixListener : ISource, IDisposable
         }
 
         stream = new UnixStream(accepted!);
+        stream.RememberPeer(address[..length]);
         remote = SockAddr.ReadUnix(address[..length]);
         return true;
     }
@@ -171,9 +175,9 @@ public sealed class UnixListener : ISource, IDisposable
     /// <summary>Closes the socket (once) and removes it from its Poll. The socket file stays: delete it yourself.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>UnixListener(fd 7, /run/app.sock)</c>, or <c>UnixListener(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>UnixListener(fd 7, /run/app.sock)</c>, or <c>UnixListener(disposed)</c>. Makes no system call.</summary>
     public override string ToString() =>
-        _core.IsDisposed ? "UnixListener(disposed)" : $"UnixListener(fd {_core.Fd}, {_core.TryGetEndPoint(peer: false)})";
+        _core.IsDisposed ? "UnixListener(disposed)" : $"UnixListener(fd {_core.Fd}, {_core.LocalName})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);

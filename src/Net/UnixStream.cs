@@ -152,7 +152,9 @@ public sealed class UnixStream : ISource, IDisposable
             throw new ArgumentException("The socket is listening: use UnixListener.FromSocket for it.", nameof(socket));
         }
 
-        return new UnixStream(Adopt(socket, "take over a Unix Socket"));
+        var stream = new UnixStream(Adopt(socket, "take over a Unix Socket"));
+        stream._core.CapturePeerName();
+        return stream;
     }
 
     /// <summary>Reads what is available without blocking; <see langword="true"/> with 0 bytes means end of stream. Allocates nothing.</summary>
@@ -166,12 +168,8 @@ public sealed class UnixStream : ISource, IDisposable
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead)
-    {
-        bool done = _core.TryVectored(SocketCalls.Vector.Receive, buffers, out long read, "read from", this);
-        bytesRead = (int)read;
-        return done;
-    }
+    public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
+        _core.TryVectored(SocketCalls.Vector.Receive, buffers, out bytesRead, "read from", this);
 
     /// <summary>Writes as much as the socket takes now (possibly fewer bytes than given), without blocking. Allocates nothing.</summary>
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
@@ -184,12 +182,8 @@ public sealed class UnixStream : ISource, IDisposable
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
     /// <exception cref="SocketException">The peer is gone.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten)
-    {
-        bool done = _core.TryVectored(SocketCalls.Vector.Send, buffers, out long written, "write to", this);
-        bytesWritten = (int)written;
-        return done;
-    }
+    public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
+        _core.TryVectored(SocketCalls.Vector.Send, buffers, out bytesWritten, "write to", this);
 
     /// <summary>Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>).</summary>
     /// <exception cref="SocketException">The connection failed.</exception>
@@ -210,7 +204,7 @@ public sealed class UnixStream : ISource, IDisposable
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
     public void Dispose() => _core.Close();
 
-    /// <summary>Returns e.g. <c>UnixStream(fd 9 -> /run/app.sock)</c>, or <c>UnixStream(disposed)</c>.</summary>
+    /// <summary>Returns e.g. <c>UnixStream(fd 9 -> /run/app.sock)</c>, or <c>UnixStream(disposed)</c>. Makes no system call.</summary>
     public override string ToString()
     {
         if (_core.IsDisposed)
@@ -218,9 +212,11 @@ public sealed class UnixStream : ISource, IDisposable
             return "UnixStream(disposed)";
         }
 
-        string peer = _core.TryGetEndPoint(peer: true)?.ToString() ?? "not connected";
-        return $"UnixStream(fd {_core.Fd} -> {(peer.Length == 0 ? "unnamed" : peer)})";
+        return $"UnixStream(fd {_core.Fd} -> {_core.PeerName ?? "unnamed"})";
     }
+
+    /// <summary>Remembers the peer's address (from accept or connect) for <see cref="ToString"/>.</summary>
+    internal void RememberPeer(ReadOnlySpan<byte> address) => _core.SetPeer(address);
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
         _core.Register(registry, token, interest, trigger, this);
@@ -283,7 +279,9 @@ public sealed class UnixStream : ISource, IDisposable
                 throw SocketErrors.Exception(errno, $"connect a Unix stream to {where}");
             }
 
-            return new UnixStream(handle);
+            var stream = new UnixStream(handle);
+            stream.RememberPeer(address);
+            return stream;
         }
         catch
         {

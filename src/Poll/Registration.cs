@@ -8,9 +8,16 @@ namespace Polling;
 /// fails with a clear <see cref="InvalidOperationException"/> before the kernel is asked.
 /// Keep it as a mutable field of the owning source (never copy it) and pass the owner for messages.
 /// Lock-free: concurrent calls on one source resolve to one winner.
-/// A source that registers through this promises to call <see cref="Rearm"/> whenever one of its I/O calls
-/// returns would-block (EAGAIN); the poll(2) backend relies on that to emulate edge triggering.
 /// </summary>
+/// <remarks>
+/// A source that registers through this passes the errno of every I/O call through <see cref="Complete"/>
+/// (mio's <c>IoSource::do_io</c>): the one place that tells the backend what happened, so that no source can
+/// forget a case. The poll(2) backend relies on it to emulate edge triggering: would-block rearms the direction,
+/// a failure rearms every direction (the call consumed a pending error, or the caller will retry later, as
+/// after <c>EMFILE</c>), success changes nothing (the caller keeps calling until one of the other two).
+/// State changes that make a source ready again without an I/O call (re-arming a timer, reading
+/// <c>SO_ERROR</c>) call <see cref="Rearm"/> directly.
+/// </remarks>
 internal struct Registration
 {
     private Registry? _registry;
@@ -59,10 +66,43 @@ internal struct Registration
     }
 
     /// <summary>
-    /// Call when an I/O call on the source returned would-block (EAGAIN): a backend that emulates edge
-    /// triggering (poll(2)) rearms the interest then. Costs a field read and nothing else on epoll.
+    /// The outcome of an I/O call on the source, told to the backend: 0 → <see cref="IoOutcome.Done"/> (nothing to
+    /// tell; with <paramref name="drains"/> the call took everything there was, as a timerfd or eventfd read does,
+    /// so it counts as a would-block too); EAGAIN → rearm <paramref name="interest"/>, <see cref="IoOutcome.WouldBlock"/>;
+    /// anything else → rearm every direction, <see cref="IoOutcome.Failed"/> (the caller throws). On success this
+    /// costs one comparison; otherwise a field read, and nothing more on epoll.
+    /// </summary>
+    public readonly IoOutcome Complete(int fd, int errno, Interest interest, bool drains = false)
+    {
+        if (errno == 0)
+        {
+            if (drains)
+            {
+                Rearm(fd, interest);
+            }
+
+            return IoOutcome.Done;
+        }
+
+        if (errno == Os.Errno.EAGAIN)
+        {
+            Rearm(fd, interest);
+            return IoOutcome.WouldBlock;
+        }
+
+        Rearm(fd, AllInterests);
+        return IoOutcome.Failed;
+    }
+
+    /// <summary>
+    /// The source may have become ready without an I/O call returning would-block (a timer was re-armed, a
+    /// pending error was read): a backend that emulates edge triggering (poll(2)) rearms <paramref name="interest"/>.
+    /// Costs a field read and nothing else on epoll.
     /// </summary>
     public readonly void Rearm(int fd, Interest interest) => Registry?.Rearm(fd, interest);
+
+    /// <summary>Every direction, for <see cref="Rearm"/> after a failure or <c>TakeError</c>.</summary>
+    public const Interest AllInterests = Interest.Readable | Interest.Writable | Interest.Priority;
 
     /// <summary>Called just before the owner closes its descriptor: forgets the registration, ignoring errors.</summary>
     public void OnClose(int fd)
@@ -86,4 +126,17 @@ internal struct Registration
         new(current == requested
             ? $"Cannot register {owner} under token {(ulong)token}: it is already registered with this Poll. Use Reregister to change its token, interest or trigger."
             : $"Cannot register {owner} under token {(ulong)token}: it is registered with another Poll. Deregister it there first; a source is registered with at most one Poll at a time.");
+}
+
+/// <summary>What an I/O call came to, as <see cref="Registration.Complete"/> classifies its errno.</summary>
+internal enum IoOutcome
+{
+    /// <summary>It succeeded.</summary>
+    Done,
+
+    /// <summary>It would block (EAGAIN): a <c>Try…</c> returns <see langword="false"/>.</summary>
+    WouldBlock,
+
+    /// <summary>It failed with another errno: a <c>Try…</c> throws.</summary>
+    Failed,
 }

@@ -148,19 +148,13 @@ public sealed class TimerSource : ISource, IDisposable
         ThrowIfDisposed("read");
         int errno = TimerFd.TryRead(_timerFd, out expirations);
 
-        // A read takes every expiration at once, so the descriptor is drained either way.
-        _registration.Rearm(_timerFd.Fd, Interest.Readable);
-        if (errno == 0)
+        // A read takes every expiration at once, so the descriptor is drained whatever the outcome.
+        return _registration.Complete(_timerFd.Fd, errno, Interest.Readable, drains: true) switch
         {
-            return true;
-        }
-
-        if (errno == Errno.EAGAIN)
-        {
-            return false;
-        }
-
-        throw Errno.ToIOException(errno, $"read the expirations of {this}");
+            IoOutcome.Done => true,
+            IoOutcome.WouldBlock => false,
+            _ => throw Errno.ToIOException(errno, $"read the expirations of {this}"),
+        };
     }
 
     /// <summary>Deregisters the timer and closes its timerfd. Idempotent; later calls throw <see cref="ObjectDisposedException"/>.</summary>
@@ -235,6 +229,10 @@ public sealed class TimerSource : ISource, IDisposable
         {
             throw Errno.ToIOException(errno, $"timerfd_settime on {this} (due in {dueNanoseconds} ns, period {periodNanoseconds} ns)");
         }
+
+        // Setting discards unread expirations, so the next expiration is new readiness even if the last one
+        // was never read: an edge-emulating backend (poll(2)) must be watching for it again.
+        _registration.Rearm(_timerFd.Fd, Interest.Readable);
     }
 
     private void Get(out long remaining, out long period)

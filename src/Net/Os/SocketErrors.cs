@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Polling.Os;
 
 namespace Polling.Net.Os;
@@ -8,6 +10,12 @@ namespace Polling.Net.Os;
 /// <see cref="SocketException"/> the contract names: the matching <see cref="SocketError"/>, and a
 /// message that says which operation on which socket or endpoint failed, and why.
 /// </summary>
+/// <remarks>
+/// Building the exception must work when descriptors are exhausted (EMFILE, ENFILE) or the kernel is out of
+/// memory (ENOBUFS, ENOMEM): it opens no descriptor, loads no assembly and makes no system call. The errno
+/// texts come from <see cref="Errno"/>'s table, and <see cref="Prepare"/> loads what the messages and the
+/// sources' <c>ToString()</c> use when Polling.Net itself loads.
+/// </remarks>
 internal static class SocketErrors
 {
     public const int EPERM = 1;
@@ -128,4 +136,24 @@ internal static class SocketErrors
         ECONNREFUSED => " Nothing is listening at that address.",
         _ => string.Empty,
     };
+
+    /// <summary>
+    /// Runs when Polling.Net loads: loads the assemblies behind the exception and address types
+    /// (System.Net.Primitives, System.Net.Sockets) and builds one exception of each kind, so that a failure at the
+    /// descriptor limit needs nothing more — loading an assembly opens a file.
+    /// </summary>
+#pragma warning disable CA2255 // A library module initializer on purpose: error paths must not load anything later.
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Prepare()
+    {
+        Errno.Prepare();
+        RuntimeHelpers.RunClassConstructor(typeof(SocketException).TypeHandle);
+        RuntimeHelpers.RunClassConstructor(typeof(UnixDomainSocketEndPoint).TypeHandle);
+        RuntimeHelpers.RunClassConstructor(typeof(IPEndPoint).TypeHandle);
+        _ = Exception(EMFILE, "prepare the error path").Message;
+        _ = NotConnected("prepare the error path").Message;
+        _ = new IPEndPoint(IPAddress.IPv6Loopback, 1).ToString();
+        _ = new ObjectDisposedException("prepare", "the error path").Message;
+    }
 }

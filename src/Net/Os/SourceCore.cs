@@ -8,20 +8,30 @@ namespace Polling.Net.Os;
 /// <summary>
 /// What every Polling.Net source has in common, held by composition (the public types are sealed):
 /// the descriptor (<see cref="FdHandle"/>), its <see cref="Registration"/>, the <see cref="ISource"/>
-/// plumbing, idempotent close, and the <c>Try…</c> policy — EAGAIN returns <see langword="false"/> after
-/// <see cref="Registration.Rearm"/>, EINTR was retried by <see cref="SocketCalls"/>, any other errno throws
-/// <see cref="SocketException"/> (or <see cref="IOException"/> for a non-socket such as a pipe).
+/// plumbing, idempotent close, and the one I/O path: every call that moves bytes or connections is a
+/// <c>Try…</c> method here (the system calls themselves are private to this type, in <see cref="Io"/>), and
+/// each passes its errno through <see cref="Complete"/>, which tells the backend what happened
+/// (<see cref="Registration.Complete"/>) — would-block returns <see langword="false"/>, EINTR was retried,
+/// any other errno throws <see cref="SocketException"/> (or <see cref="IOException"/> for a pipe).
 /// </summary>
 /// <remarks>
-/// Keep it in a mutable (non-<see langword="readonly"/>) field of the owning source and call it in place;
-/// copying it would copy the registration state. Pass the owner (<c>this</c>) so that messages name it.
+/// <para>Keep it in a mutable (non-<see langword="readonly"/>) field of the owning source and call it in place;
+/// copying it would copy the registration state. Pass the owner (<c>this</c>) so that messages name it.</para>
+/// <para><b>Names for messages.</b> <c>ToString()</c> and error messages must work when descriptors are exhausted,
+/// so they make no system call: the source's own address is captured once when it is created
+/// (<see cref="CaptureLocalName"/>) and the peer's from the accept or connect that made it (<see cref="SetPeer(ReadOnlySpan{byte})"/>),
+/// kept as raw bytes so that an accept allocates nothing more.</para>
 /// </remarks>
-internal struct SourceCore
+internal partial struct SourceCore
 {
     private readonly FdHandle _handle;
     private readonly bool _isSocket;
     private Registration _registration;
     private int _disposed;
+    private string? _localName;
+    private string? _peerName;
+    private AddressBytes _peer;
+    private byte _peerLength;
 
     /// <summary>Takes ownership of <paramref name="handle"/>.</summary>
     /// <param name="handle">The open descriptor.</param>
@@ -86,9 +96,6 @@ internal struct SourceCore
         }
     }
 
-    /// <summary>Tells the registry's backend that an operation for <paramref name="interest"/> would block.</summary>
-    public readonly void Rearm(Interest interest) => _registration.Rearm(_handle.Fd, interest);
-
     /// <summary>
     /// Forgets the registration and closes the descriptor, once; returns <see langword="false"/> if it was
     /// already closed. A call running concurrently on another thread keeps the descriptor alive until it returns.
@@ -115,25 +122,23 @@ internal struct SourceCore
     }
 
     /// <summary>
-    /// Applies the <c>Try…</c> policy to the errno of an I/O call: 0 → <see langword="true"/>; EAGAIN →
-    /// rearm <paramref name="interest"/> and <see langword="false"/>; otherwise throw, naming
-    /// <paramref name="action"/> (e.g. "read from") and the owner.
+    /// The one path every I/O call takes: tells the backend the outcome (<see cref="Registration.Complete"/>), then
+    /// 0 → <see langword="true"/>; EAGAIN → <see langword="false"/>; otherwise throws, naming <paramref name="action"/>
+    /// (e.g. "read from"), the owner and, if given, <paramref name="target"/> (e.g. a datagram's destination; a
+    /// <see langword="string"/> is a Unix path and is quoted). Nothing is formatted unless it throws.
     /// </summary>
-    public readonly bool Complete(int errno, Interest interest, string action, object owner)
-    {
-        if (errno == 0)
+    public readonly bool Complete(int errno, Interest interest, string action, object owner, object? target = null) =>
+        _registration.Complete(_handle.Fd, errno, interest) switch
         {
-            return true;
-        }
-
-        if (errno == SocketErrors.EAGAIN)
-        {
-            _registration.Rearm(_handle.Fd, interest);
-            return false;
-        }
-
-        throw Failure(errno, $"{action} {owner}");
-    }
+            IoOutcome.Done => true,
+            IoOutcome.WouldBlock => false,
+            _ => throw Failure(errno, target switch
+            {
+                null => $"{action} {owner}",
+                string path => $"{action} {owner} to {UnixListener.Describe(path)}",
+                _ => $"{action} {owner} to {target}",
+            }),
+        };
 
     /// <summary>Throws for a failed non-I/O call (an option, shutdown, a name) unless <paramref name="errno"/> is 0.</summary>
     public readonly void Check(int errno, string action, object owner)
@@ -146,29 +151,58 @@ internal struct SourceCore
 
     /// <summary>The exception for <paramref name="errno"/>: <see cref="SocketException"/> for sockets, <see cref="IOException"/> otherwise.</summary>
     public readonly Exception Failure(int errno, string operation) =>
-        errno == SocketErrors.EBADF && IsDisposed
-            ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
-            : _isSocket ? SocketErrors.Exception(errno, operation) : Errno.ToIOException(errno, operation);
+        errno == SocketErrors.EBADF && IsDisposed ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
+        : _isSocket ? SocketErrors.Exception(errno, operation)
+        : errno == SocketErrors.EPIPE ? new IOException(
+            $"Cannot {operation}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
+            errno)
+        : Errno.ToIOException(errno, operation);
 
-    /// <summary><c>recv</c> with the <c>Try…</c> policy (Readable).</summary>
+    /// <summary><c>recv</c> (Readable).</summary>
     public readonly bool TryReceive(Span<byte> buffer, int flags, out int received, string action, object owner) =>
-        Complete(SocketCalls.Receive(Live(owner), buffer, flags, out received), Interest.Readable, action, owner);
+        Complete(Io.Receive(Live(owner), buffer, flags, out received), Interest.Readable, action, owner);
 
-    /// <summary><c>send</c> (always <c>MSG_NOSIGNAL</c>) with the <c>Try…</c> policy (Writable).</summary>
+    /// <summary><c>send</c> (always <c>MSG_NOSIGNAL</c>; Writable).</summary>
     public readonly bool TrySend(ReadOnlySpan<byte> buffer, int flags, out int sent, string action, object owner) =>
-        Complete(SocketCalls.Send(Live(owner), buffer, flags, out sent), Interest.Writable, action, owner);
+        Complete(Io.Send(Live(owner), buffer, flags, out sent), Interest.Writable, action, owner);
 
-    /// <summary>Vectored I/O with the <c>Try…</c> policy; the interest follows from the direction.</summary>
-    public readonly bool TryVectored(SocketCalls.Vector kind, ReadOnlySpan<ArraySegment<byte>> buffers, out long transferred, string action, object owner)
+    /// <summary><c>recvfrom</c> (Readable): one datagram and its sender's address into <paramref name="address"/>.</summary>
+    public readonly bool TryReceiveFrom(Span<byte> buffer, int flags, Span<byte> address, out int addressLength, out int received, string action, object owner) =>
+        Complete(Io.ReceiveFrom(Live(owner), buffer, flags, address, out addressLength, out received), Interest.Readable, action, owner);
+
+    /// <summary><c>sendto</c> (Writable); a failure names <paramref name="target"/>; an empty <paramref name="address"/> sends to the connected peer.</summary>
+    public readonly bool TrySendTo(ReadOnlySpan<byte> buffer, ReadOnlySpan<byte> address, out int sent, string action, object owner, object? target) =>
+        Complete(Io.SendTo(Live(owner), buffer, 0, address, out sent), Interest.Writable, action, owner, target);
+
+    /// <summary><c>read</c> (pipes; Readable).</summary>
+    public readonly bool TryRead(Span<byte> buffer, out int read, string action, object owner) =>
+        Complete(Io.Read(Live(owner), buffer, out read), Interest.Readable, action, owner);
+
+    /// <summary><c>write</c> (pipes; Writable).</summary>
+    public readonly bool TryWrite(ReadOnlySpan<byte> buffer, out int written, string action, object owner) =>
+        Complete(Io.Write(Live(owner), buffer, out written), Interest.Writable, action, owner);
+
+    /// <summary>Vectored I/O (see <see cref="Io.Vectored"/> for the caps); the interest follows from the direction.</summary>
+    public readonly bool TryVectored(SocketCalls.Vector kind, ReadOnlySpan<ArraySegment<byte>> buffers, out int transferred, string action, object owner)
     {
         Interest interest = kind is SocketCalls.Vector.Receive or SocketCalls.Vector.Read ? Interest.Readable : Interest.Writable;
-        return Complete(SocketCalls.Vectored(Live(owner), kind, buffers, out transferred), interest, action, owner);
+        bool done = Complete(Io.Vectored(Live(owner), kind, buffers, out long moved), interest, action, owner);
+        transferred = (int)moved;   // at most int.MaxValue: Vectored caps what it offers the kernel
+        return done;
     }
 
-    /// <summary>Reads and clears the pending error (<c>SO_ERROR</c>).</summary>
+    /// <summary><c>accept4</c> (Readable): the new connection, and the peer's address into <paramref name="address"/>.</summary>
+    public readonly bool TryAccept(Span<byte> address, out int addressLength, out FdHandle? accepted, object owner) =>
+        Complete(Io.Accept(Live(owner), address, out addressLength, out accepted), Interest.Readable, "accept a connection on", owner);
+
+    /// <summary>
+    /// Reads and clears the pending error (<c>SO_ERROR</c>). That can make the source ready in ways it was not
+    /// (a pending error hides other readiness from poll(2)), so it counts as new readiness for the backend.
+    /// </summary>
     public readonly SocketError TakeError(object owner)
     {
         Check(SocketCalls.TakeError(Live(owner), out int pending), "read the pending error (SO_ERROR) of", owner);
+        _registration.Rearm(_handle.Fd, Registration.AllInterests);
         return SocketErrors.ToSocketError(pending);
     }
 
@@ -220,40 +254,84 @@ internal struct SourceCore
     /// <summary>As <see cref="GetIPEndPoint"/>, for a Unix socket.</summary>
     public readonly UnixDomainSocketEndPoint GetUnixEndPoint(bool peer, object owner) => SockAddr.ReadUnix(GetName(peer, owner, stackalloc byte[SockAddr.StorageSize]));
 
-    /// <summary>
-    /// Like <see cref="GetIPEndPoint"/> but never throws: <see langword="null"/> when the socket is disposed,
-    /// not connected or not an IP socket. For <c>ToString()</c> and error messages.
-    /// </summary>
-    public readonly EndPoint? TryGetEndPoint(bool peer)
-    {
-        if (IsDisposed)
-        {
-            return null;
-        }
+    /// <summary>The source's own address as captured by <see cref="CaptureLocalName"/>, or <see langword="null"/>; no system call.</summary>
+    public readonly string? LocalName => _localName;
 
-        Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
-        try
+    /// <summary>The peer's address as given to <see cref="SetPeer(ReadOnlySpan{byte})"/> or <see cref="CapturePeerName"/>, or <see langword="null"/>; no system call.</summary>
+    public readonly string? PeerName
+    {
+        get
         {
-            int errno = peer
-                ? SocketCalls.GetPeerName(_handle, buffer, out int length)
-                : SocketCalls.GetSocketName(_handle, buffer, out length);
-            if (errno != 0)
+            if (_peerName is not null || _peerLength == 0)
+            {
+                return _peerName;
+            }
+
+            try
+            {
+                return SockAddr.ReadIP(((ReadOnlySpan<byte>)_peer)[.._peerLength]).ToString();
+            }
+            catch (ArgumentException)
             {
                 return null;
             }
-
-            ReadOnlySpan<byte> address = buffer[..length];
-            return SockAddr.Family(address) == SockAddr.AF_UNIX ? SockAddr.ReadUnix(address) : SockAddr.ReadIP(address);
         }
-        catch (ObjectDisposedException)
+    }
+
+    /// <summary>
+    /// Remembers the peer's address from the bytes an accept or connect used: an IP address is copied (no
+    /// allocation); a Unix one becomes its path ("unnamed" for an unbound peer, which allocates nothing).
+    /// </summary>
+    public void SetPeer(ReadOnlySpan<byte> address)
+    {
+        if (address.Length < sizeof(ushort))
+        {
+            return;
+        }
+
+        if (SockAddr.Family(address) == SockAddr.AF_UNIX)
+        {
+            _peerName = address.Length <= SockAddr.UnixPathOffset ? "unnamed" : Named(SockAddr.ReadUnix(address).ToString());
+        }
+        else if (address.Length <= AddressBytes.Size)
+        {
+            address.CopyTo(_peer);
+            _peerLength = (byte)address.Length;
+        }
+    }
+
+    /// <summary>Remembers the peer's name given as text (e.g. the path a Unix stream connected to).</summary>
+    public void SetPeer(string name) => _peerName = name;
+
+    /// <summary>Captures the source's own address now (one <c>getsockname</c>), for <see cref="LocalName"/>; call it once the socket is bound.</summary>
+    public void CaptureLocalName() => _localName = ReadName(peer: false);
+
+    /// <summary>Captures the peer's address now (one <c>getpeername</c>; nothing when not connected), for <see cref="PeerName"/>.</summary>
+    public void CapturePeerName() => _peerName = ReadName(peer: true);
+
+    private readonly string? ReadName(bool peer)
+    {
+        Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
+        int errno = peer
+            ? SocketCalls.GetPeerName(_handle, buffer, out int length)
+            : SocketCalls.GetSocketName(_handle, buffer, out length);
+        if (errno != 0)
         {
             return null;
+        }
+
+        ReadOnlySpan<byte> address = buffer[..length];
+        try
+        {
+            return SockAddr.Family(address) == SockAddr.AF_UNIX ? Named(SockAddr.ReadUnix(address).ToString()) : SockAddr.ReadIP(address).ToString();
         }
         catch (ArgumentException)
         {
             return null;
         }
     }
+
+    private static string Named(string path) => path.Length == 0 ? "unnamed" : path;
 
     private readonly ReadOnlySpan<byte> GetName(bool peer, object owner, Span<byte> buffer)
     {
@@ -295,4 +373,13 @@ internal struct SourceCore
 
     private static ObjectDisposedException Disposed(object owner, string action) =>
         new(owner.GetType().Name, $"Cannot {action} {owner}: it has been disposed. Create a new one.");
+}
+
+/// <summary>Room for an IPv4 or IPv6 socket address (<c>sockaddr_in6</c>, 28 bytes), inline in the source.</summary>
+[InlineArray(Size)]
+internal struct AddressBytes
+{
+    public const int Size = SockAddr.SizeOfIn6;
+
+    private byte _first;
 }

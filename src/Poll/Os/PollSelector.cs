@@ -31,9 +31,25 @@ namespace Polling.Os;
 /// other is read, so either the changer sees the waiter in poll (and wakes it), or the waiter sees the
 /// announcement (and does not enter poll). A change from the waiting thread itself (a rearm
 /// after EAGAIN in the event loop) takes the uncontended gate and makes no system call.</para>
-/// <para><b>Closed descriptors.</b> A descriptor closed while registered (a <see cref="SourceFd"/>
-/// whose owner forgot to deregister) reports POLLNVAL: it is dropped silently and disabled, and a new
-/// registration of the same number replaces it.</para>
+/// <para><b>Errors and hang-ups.</b> poll(2) reports POLLERR and POLLHUP whatever <c>events</c> asks for, as
+/// long as the descriptor is in the set, and both make every direction ready (a read and a write return at
+/// once). So under Edge such an event disarms every direction it was reported for — all of them; leaving one
+/// armed would make every later poll return at once. A <c>Try…</c> that fails (it consumed the pending error,
+/// or the caller will retry, as after EMFILE) rearms every direction, and so does <c>TakeError</c>
+/// (<see cref="Registration.Complete"/>); a would-block rearms its own direction. So a source is never left
+/// silent by an error: the next datagram after an ICMP error, the next connection after an accept that failed
+/// at the descriptor limit, are reported.</para>
+/// <para><b>Closed and foreign descriptors.</b> <see cref="Register"/> refuses what epoll refuses: a closed
+/// descriptor (EBADF) and a regular file or directory (EPERM), checked with <c>fstat</c>, whose device and
+/// inode numbers the slot keeps as the descriptor's identity. A descriptor closed while registered (a
+/// <see cref="SourceFd"/> whose owner forgot to deregister) reports POLLNVAL: it is dropped silently and
+/// disabled. If its number was reused before the next poll, poll(2) would report the new file under the old
+/// token; so before a <see cref="SourceFd"/>'s event is reported its identity is checked again (one
+/// <c>fstat</c>, only for raw descriptors: Polling's own sources deregister before they close), and a
+/// mismatch is treated like POLLNVAL. A new registration of the same number replaces a dropped slot. Limit:
+/// anonymous-inode descriptors (eventfd, timerfd, signalfd, epoll) all share one inode, so a number reused
+/// by another descriptor of that kind cannot be told apart; epoll has the same blind spot for dup'ed
+/// descriptors.</para>
 /// </remarks>
 internal sealed unsafe class PollSelector : ISelector
 {
@@ -67,18 +83,24 @@ internal sealed unsafe class PollSelector : ISelector
 
     public int Register(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
     {
+        int errno = Identify(fd, out FileIdentity identity);
+        if (errno != 0)
+        {
+            return errno;
+        }
+
         BeginChange();
         try
         {
             if (_indexOfFd.TryGetValue(fd, out int index))
             {
-                if (!_slots[index].Closed)
+                if (!_slots[index].Closed && _slots[index].Identity == identity)
                 {
                     return Errno.EEXIST;
                 }
 
                 // The number was closed while registered and has been reused: the new descriptor replaces it.
-                Set(index, fd, token, interest, trigger, rearmsOnWouldBlock);
+                Set(index, fd, identity, token, interest, trigger, rearmsOnWouldBlock);
                 return 0;
             }
 
@@ -90,7 +112,7 @@ internal sealed unsafe class PollSelector : ISelector
 
             index = _count++;
             _indexOfFd.Add(fd, index);
-            Set(index, fd, token, interest, trigger, rearmsOnWouldBlock);
+            Set(index, fd, identity, token, interest, trigger, rearmsOnWouldBlock);
             return 0;
         }
         finally
@@ -101,15 +123,22 @@ internal sealed unsafe class PollSelector : ISelector
 
     public int Reregister(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
     {
+        int errno = Identify(fd, out FileIdentity identity);
+        if (errno != 0)
+        {
+            return errno;
+        }
+
         BeginChange();
         try
         {
-            if (!_indexOfFd.TryGetValue(fd, out int index))
+            // A slot whose descriptor was closed (and perhaps reused by another file) is not this registration.
+            if (!_indexOfFd.TryGetValue(fd, out int index) || _slots[index].Closed || _slots[index].Identity != identity)
             {
                 return Errno.ENOENT;
             }
 
-            Set(index, fd, token, interest, trigger, rearmsOnWouldBlock);
+            Set(index, fd, identity, token, interest, trigger, rearmsOnWouldBlock);
             return 0;
         }
         finally
@@ -327,9 +356,10 @@ internal sealed unsafe class PollSelector : ISelector
 
             seen++;
             ref Slot slot = ref _slots[index];
-            if ((revents & Invalid) != 0)
+            if ((revents & Invalid) != 0 || (slot.Foreign && !IsStill(slot)))
             {
-                // Closed without being deregistered: nobody can act on it; report nothing, poll it no more.
+                // Closed without being deregistered (or its number now names another file): nobody can act on
+                // it; report nothing, poll it no more.
                 slot.Closed = true;
                 Arm(index, 0);
                 continue;
@@ -365,19 +395,42 @@ internal sealed unsafe class PollSelector : ISelector
     }
 
     /// <summary>(Re)writes slot <paramref name="index"/> and arms everything it asks for.</summary>
-    private void Set(int index, int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
+    private void Set(int index, int fd, FileIdentity identity, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock)
     {
         int requested = (int)EpollFlags.For(interest, Trigger.Level);
         _slots[index] = new Slot
         {
             Fd = fd,
+            Identity = identity,
             Token = token,
             Requested = requested,
             Oneshot = (trigger & Trigger.Oneshot) != 0,
             EmulatesEdge = (trigger & Trigger.Edge) != 0 && (trigger & Trigger.Oneshot) == 0 && rearmsOnWouldBlock,
+            Foreign = !rearmsOnWouldBlock,
         };
         Arm(index, requested);
     }
+
+    /// <summary>
+    /// <c>fstat</c>s <paramref name="fd"/>: EBADF when it is not open, EPERM for a regular file or directory
+    /// (which poll(2) would report ready forever and epoll refuses), else 0 and its identity.
+    /// </summary>
+    private static int Identify(int fd, out FileIdentity identity)
+    {
+        stat status;
+        if (fstat(fd, &status) != 0)
+        {
+            identity = default;
+            return Errno.Last;
+        }
+
+        identity = new FileIdentity(status.st_dev, status.st_ino);
+        return S_ISREG(status.st_mode) || S_ISDIR(status.st_mode) ? Errno.EPERM : 0;
+    }
+
+    /// <summary>Whether the slot's number still names the file that was registered (one <c>fstat</c>).</summary>
+    private static bool IsStill(in Slot slot) =>
+        Identify(slot.Fd, out FileIdentity identity) is 0 && identity == slot.Identity;
 
     /// <summary>Sets what slot <paramref name="index"/> polls for; nothing armed takes it out of the poll set.</summary>
     private void Arm(int index, int armed)
@@ -442,11 +495,18 @@ internal sealed unsafe class PollSelector : ISelector
     private struct Slot
     {
         public int Fd;
+        public FileIdentity Identity;
         public Token Token;
         public int Requested;
         public int Armed;
         public bool Oneshot;
         public bool EmulatesEdge;
+
+        /// <summary>A raw descriptor (<see cref="SourceFd"/>): it may be closed without being deregistered.</summary>
+        public bool Foreign;
         public bool Closed;
     }
+
+    /// <summary>Which file a descriptor number names: its device and inode numbers.</summary>
+    private readonly record struct FileIdentity(ulong Device, ulong Inode);
 }

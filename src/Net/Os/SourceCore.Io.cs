@@ -1,0 +1,298 @@
+using System.Runtime.InteropServices;
+using Polling.Os;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Polling.Net.Os;
+
+/// <content>
+/// The system calls that move bytes or connections — the calls whose would-block the backend must hear
+/// about. They are private to <see cref="SourceCore"/>, so a source cannot make one without passing its errno
+/// through <see cref="SourceCore.Complete"/> (and so <see cref="Registration.Complete"/>): forgetting to tell
+/// the backend is not possible to write. Each holds a reference on the handle for the call, retries EINTR and
+/// returns 0 or the errno.
+/// </content>
+internal partial struct SourceCore
+{
+    private static unsafe class Io
+    {
+        /// <summary><c>recv</c>: reads into <paramref name="buffer"/>; <paramref name="received"/> 0 means end of stream.</summary>
+        public static int Receive(SafeHandle handle, Span<byte> buffer, int flags, out int received)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = buffer)
+                {
+                    int errno;
+                    while (!Completed(recv(fd, pointer, buffer.Length, flags), out received, out errno))
+                    {
+                    }
+
+                    return errno;
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary><c>send</c> with <c>MSG_NOSIGNAL</c> always added: a write to a reset connection returns EPIPE instead of raising SIGPIPE.</summary>
+        public static int Send(SafeHandle handle, ReadOnlySpan<byte> buffer, int flags, out int sent)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = buffer)
+                {
+                    int errno;
+                    while (!Completed(send(fd, pointer, buffer.Length, flags | SocketCalls.MSG_NOSIGNAL), out sent, out errno))
+                    {
+                    }
+
+                    return errno;
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// <c>recvfrom</c>: reads one datagram (or stream bytes) and the sender's address into
+        /// <paramref name="address"/> (at least <see cref="SockAddr.StorageSize"/> bytes, or empty to skip it).
+        /// </summary>
+        public static int ReceiveFrom(SafeHandle handle, Span<byte> buffer, int flags, Span<byte> address, out int addressLength, out int received)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = buffer)
+                fixed (byte* addressPointer = address)
+                {
+                    while (true)
+                    {
+                        socklen_t length = (uint)address.Length;
+                        long result = recvfrom(fd, pointer, buffer.Length, flags, (sockaddr*)addressPointer, address.IsEmpty ? null : &length);
+                        if (result >= 0)
+                        {
+                            received = (int)result;
+                            addressLength = address.IsEmpty ? 0 : Math.Min((int)(uint)length, address.Length);
+                            return 0;
+                        }
+
+                        int errno = Errno.Last;
+                        if (errno != SocketErrors.EINTR)
+                        {
+                            received = 0;
+                            addressLength = 0;
+                            return errno;
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary><c>sendto</c> with <c>MSG_NOSIGNAL</c>; an empty <paramref name="address"/> sends to the connected peer.</summary>
+        public static int SendTo(SafeHandle handle, ReadOnlySpan<byte> buffer, int flags, ReadOnlySpan<byte> address, out int sent)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = buffer)
+                fixed (byte* addressPointer = address)
+                {
+                    int errno;
+                    while (!Completed(sendto(fd, pointer, buffer.Length, flags | SocketCalls.MSG_NOSIGNAL, (sockaddr*)addressPointer, (uint)address.Length), out sent, out errno))
+                    {
+                    }
+
+                    return errno;
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary><c>read</c> (for pipes and other non-socket descriptors).</summary>
+        public static int Read(SafeHandle handle, Span<byte> buffer, out int read)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = buffer)
+                {
+                    int errno;
+                    while (!Completed(LibC.read(fd, pointer, buffer.Length), out read, out errno))
+                    {
+                    }
+
+                    return errno;
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary><c>write</c> (for pipes; the runtime ignores SIGPIPE, so a closed reader gives EPIPE).</summary>
+        public static int Write(SafeHandle handle, ReadOnlySpan<byte> buffer, out int written)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = buffer)
+                {
+                    int errno;
+                    while (!Completed(LibC.write(fd, pointer, buffer.Length), out written, out errno))
+                    {
+                    }
+
+                    return errno;
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Scatter/gather I/O in one system call over the non-empty segments of <paramref name="buffers"/>, at
+        /// most <see cref="SocketCalls.IovMax"/> of them and at most <see cref="int.MaxValue"/> bytes in total (the
+        /// last segment used is shortened to fit): the kernel refuses more segments, and the <c>Try…</c> overloads
+        /// return an <see langword="int"/>. What does not fit is not transferred by this call — the count says how
+        /// far it got, as after any partial read or write, and the caller continues from there. Null and empty
+        /// segments are skipped. No managed allocation (the arrays are pinned with <see cref="GCHandle"/>s for the
+        /// duration of the call).
+        /// </summary>
+        public static int Vectored(SafeHandle handle, SocketCalls.Vector kind, ReadOnlySpan<ArraySegment<byte>> buffers, out long transferred)
+        {
+            int capacity = Math.Min(buffers.Length, SocketCalls.IovMax);
+            iovec* vectors = stackalloc iovec[capacity];
+            GCHandle* pins = stackalloc GCHandle[capacity];
+            int used = 0;
+            long total = 0;
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                for (int i = 0; i < buffers.Length && used < capacity && total < int.MaxValue; i++)
+                {
+                    ArraySegment<byte> segment = buffers[i];
+                    if (segment.Array is not { } array || segment.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    int length = (int)Math.Min(segment.Count, int.MaxValue - total);
+                    pins[used] = GCHandle.Alloc(array, GCHandleType.Pinned);
+                    vectors[used].iov_base = (byte*)pins[used].AddrOfPinnedObject() + segment.Offset;
+                    vectors[used].iov_len = length;
+                    total += length;
+                    used++;
+                }
+
+                msghdr message = default;
+                message.msg_iov = vectors;
+                message.msg_iovlen = used;
+                while (true)
+                {
+                    long result = kind switch
+                    {
+                        SocketCalls.Vector.Receive => recvmsg(fd, &message, 0),
+                        SocketCalls.Vector.Send => sendmsg(fd, &message, SocketCalls.MSG_NOSIGNAL),
+                        SocketCalls.Vector.Read => NativeMethods.readv(fd, vectors, used),
+                        _ => NativeMethods.writev(fd, vectors, used),
+                    };
+                    if (result >= 0)
+                    {
+                        transferred = result;
+                        return 0;
+                    }
+
+                    int errno = Errno.Last;
+                    if (errno != SocketErrors.EINTR)
+                    {
+                        transferred = 0;
+                        return errno;
+                    }
+                }
+            }
+            finally
+            {
+                for (int i = 0; i < used; i++)
+                {
+                    pins[i].Free();
+                }
+
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// <c>accept4</c> with <c>SOCK_NONBLOCK|SOCK_CLOEXEC</c>: the accepted socket is non-blocking and
+        /// close-on-exec from birth. The peer's address goes to <paramref name="address"/> unless it is empty.
+        /// </summary>
+        public static int Accept(SafeHandle handle, Span<byte> address, out int addressLength, out FdHandle? accepted)
+        {
+            int fd = SocketCalls.Enter(handle);
+            try
+            {
+                fixed (byte* pointer = address)
+                {
+                    while (true)
+                    {
+                        socklen_t length = (uint)address.Length;
+                        int result = accept4(fd, (sockaddr*)pointer, address.IsEmpty ? null : &length, SocketCalls.SOCK_NONBLOCK | SocketCalls.SOCK_CLOEXEC);
+                        if (result >= 0)
+                        {
+                            accepted = new FdHandle(result);
+                            addressLength = address.IsEmpty ? 0 : Math.Min((int)(uint)length, address.Length);
+                            return 0;
+                        }
+
+                        int errno = Errno.Last;
+                        if (errno != SocketErrors.EINTR)
+                        {
+                            accepted = null;
+                            addressLength = 0;
+                            return errno;
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Finishes one attempt of a call that returns a byte count: <see langword="false"/> means it was
+        /// interrupted (EINTR) and must be made again; otherwise <paramref name="errno"/> is 0 or the error
+        /// and <paramref name="count"/> the bytes moved (0 on error).
+        /// </summary>
+        private static bool Completed(long result, out int count, out int errno)
+        {
+            if (result >= 0)
+            {
+                count = (int)result;
+                errno = 0;
+                return true;
+            }
+
+            count = 0;
+            errno = Errno.Last;
+            return errno != SocketErrors.EINTR;
+        }
+    }
+}
