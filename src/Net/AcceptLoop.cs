@@ -93,7 +93,7 @@ public sealed class AcceptLoop : IDisposable
     /// <exception cref="InvalidOperationException">The listener is already registered.</exception>
     /// <exception cref="IOException">The reserve descriptor or the timer could not be created.</exception>
     public AcceptLoop(Registry registry, TcpListener listener, Token listenerToken, Token retryToken, AcceptLoopOptions? options = null)
-        : this(registry, listener, listener?.Handle, listener?.AddressFamily ?? AddressFamily.Unknown, isUnix: false, listenerToken, retryToken, options)
+        : this(registry, listener, listener?.Handle, listener?.LocalEndPoint, listener?.AddressFamily ?? AddressFamily.Unknown, isUnix: false, listenerToken, retryToken, options)
     {
     }
 
@@ -107,11 +107,11 @@ public sealed class AcceptLoop : IDisposable
     /// <exception cref="ArgumentException">The tokens are equal, or the trigger is not exactly Edge or Level.</exception>
     /// <exception cref="InvalidOperationException">The listener is already registered.</exception>
     public AcceptLoop(Registry registry, UnixListener listener, Token listenerToken, Token retryToken, AcceptLoopOptions? options = null)
-        : this(registry, listener, listener?.Handle, AddressFamily.Unix, isUnix: true, listenerToken, retryToken, options)
+        : this(registry, listener, listener?.Handle, listener?.LocalEndPoint, AddressFamily.Unix, isUnix: true, listenerToken, retryToken, options)
     {
     }
 
-    private AcceptLoop(Registry registry, ISource? listener, SafeHandle? handle, AddressFamily family, bool isUnix,
+    private AcceptLoop(Registry registry, ISource? listener, SafeHandle? handle, System.Net.EndPoint? localEndPoint, AddressFamily family, bool isUnix,
         Token listenerToken, Token retryToken, AcceptLoopOptions? options)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -139,6 +139,7 @@ public sealed class AcceptLoop : IDisposable
 
         _registry = registry;
         _listener = listener;
+        LocalEndPoint = localEndPoint!;
         _listenerHandle = handle!;
         _listenerFd = (int)handle!.DangerousGetHandle();
         _family = family;
@@ -171,6 +172,12 @@ public sealed class AcceptLoop : IDisposable
 
     /// <summary>Closes the reserve descriptor of a loop that was never disposed.</summary>
     ~AcceptLoop() => Release();
+
+    /// <summary>
+    /// Where the listener listens (an <see cref="System.Net.IPEndPoint"/> or a
+    /// <see cref="UnixDomainSocketEndPoint"/>), read once at construction: with port 0 it tells the port chosen.
+    /// </summary>
+    public System.Net.EndPoint LocalEndPoint { get; }
 
     /// <summary>The token the listener is registered under.</summary>
     public Token ListenerToken { get; }
