@@ -95,6 +95,9 @@ public sealed class ChannelSource<T> : ISource, IDisposable
     /// </summary>
     public ChannelWriter<T> Writer { get; }
 
+    /// <summary>The eventfd, for tests that check Dispose closed it.</summary>
+    internal Polling.Os.FdHandle Handle => _notifier.Handle;
+
     /// <summary>
     /// <see langword="true"/> once the writer completed the channel and every message was read:
     /// <see cref="TryRead"/> will never return a message again.

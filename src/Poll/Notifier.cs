@@ -54,6 +54,9 @@ internal sealed class Notifier : IDisposable
     private long _writesAtReset;
     private int _disposed;
 
+    /// <summary>The eventfd, for tests that check Dispose closed it.</summary>
+    internal FdHandle Handle => _eventFd;
+
     /// <summary>Creates the eventfd; <paramref name="owner"/> names the source in messages.</summary>
     public Notifier(object owner)
     {
@@ -178,7 +181,26 @@ internal sealed class Notifier : IDisposable
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
         ThrowIfDisposed("register");
-        _registration.Register(registry, _eventFd.Fd, token, interest, trigger, _owner);
+        bool added = false;
+        try
+        {
+            // Hold the eventfd open while the kernel is told its number, so a concurrent Dispose cannot close it and
+            // let another descriptor take the number first; then undo the registration if Dispose came meanwhile.
+            AddRef(ref added, "register");
+            _registration.Register(registry, _eventFd.Fd, token, interest, trigger, _owner);
+            if (IsDisposed)
+            {
+                _registration.OnClose(_eventFd.Fd);
+                ThrowIfDisposed("register");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _eventFd.DangerousRelease();
+            }
+        }
     }
 
     /// <summary><see cref="ISource.Reregister"/> for the owner.</summary>
@@ -186,16 +208,53 @@ internal sealed class Notifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        ThrowIfDisposed("reregister");
-        _registration.Reregister(registry, _eventFd.Fd, token, interest, trigger, _owner);
+        bool added = false;
+        try
+        {
+            AddRef(ref added, "reregister");
+            _registration.Reregister(registry, _eventFd.Fd, token, interest, trigger, _owner);
+        }
+        finally
+        {
+            if (added)
+            {
+                _eventFd.DangerousRelease();
+            }
+        }
     }
 
     /// <summary><see cref="ISource.Deregister"/> for the owner.</summary>
     public void Deregister(Registry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed("deregister");
-        _registration.Deregister(registry, _eventFd.Fd, _owner);
+        bool added = false;
+        try
+        {
+            AddRef(ref added, "deregister");
+            _registration.Deregister(registry, _eventFd.Fd, _owner);
+        }
+        finally
+        {
+            if (added)
+            {
+                _eventFd.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Keeps the eventfd open for the duration of a registry call; <see cref="ObjectDisposedException"/> naming the owner once closed.</summary>
+    private void AddRef(ref bool added, string action)
+    {
+        ThrowIfDisposed(action);
+        try
+        {
+            _eventFd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            ThrowIfDisposed(action);
+            throw;
+        }
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming the owner once disposed.</summary>

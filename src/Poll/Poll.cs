@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Polling.Os;
 
 namespace Polling;
@@ -87,7 +88,9 @@ public sealed class Poll : IDisposable
     /// <param name="events">The batch to fill; reuse one per loop.</param>
     /// <param name="timeout"><see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>) waits forever;
     /// <see cref="TimeSpan.Zero"/> does not block; anything else is rounded <i>up</i> to whole milliseconds,
-    /// so a 0.5 ms timeout blocks for up to 1 ms rather than spinning.</param>
+    /// so a 0.5 ms timeout blocks for up to 1 ms rather than spinning. A timeout longer than the kernel's limit
+    /// (<see cref="int.MaxValue"/> ms, about 24.8 days) is honoured in full: the wait is repeated until the deadline, as
+    /// <c>Task.Delay</c> honours long delays. <see cref="TimeSpan.MaxValue"/> means forever, like <see cref="Timeout.InfiniteTimeSpan"/>.</param>
     /// <returns>The number of events, <c>events.Count</c>: 0 after a timeout or a wait interrupted by a signal (EINTR).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="events"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
@@ -96,7 +99,7 @@ public sealed class Poll : IDisposable
     public int Wait(Events events, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(events);
-        int milliseconds = ToMilliseconds(timeout);
+        long milliseconds = ToMilliseconds(timeout);
         if (Interlocked.CompareExchange(ref _waiting, 1, 0) != 0)
         {
             throw new InvalidOperationException(
@@ -107,7 +110,9 @@ public sealed class Poll : IDisposable
         {
             events.Clear();
             ThrowIfDisposed();
-            int count = _selector.Select(events, milliseconds);
+            int count = milliseconds <= MaxChunkMilliseconds
+                ? _selector.Select(events, (int)milliseconds)
+                : SelectLong(events, milliseconds);
             if (IsDisposed)
             {
                 events.Clear();
@@ -158,9 +163,32 @@ public sealed class Poll : IDisposable
         }
     }
 
-    private static int ToMilliseconds(TimeSpan? timeout)
+    /// <summary>
+    /// A wait longer than the kernel's <c>int</c> milliseconds (~24.8 days): waits in chunks until the deadline.
+    /// A chunk that returns no event before its own timeout was interrupted (EINTR) and returns 0, as any wait does.
+    /// </summary>
+    private int SelectLong(Events events, long milliseconds)
     {
-        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            long remaining = milliseconds - (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            int chunk = (int)Math.Clamp(remaining, 0, MaxChunkMilliseconds);
+            long chunkStart = Stopwatch.GetTimestamp();
+            int count = _selector.Select(events, chunk);
+            if (count > 0 || remaining <= chunk || IsDisposed || Stopwatch.GetElapsedTime(chunkStart).TotalMilliseconds < chunk)
+            {
+                return count;
+            }
+        }
+    }
+
+    /// <summary>The longest single kernel wait: epoll_wait and poll take an <c>int</c> of milliseconds. Tests lower it.</summary>
+    internal int MaxChunkMilliseconds { get; set; } = int.MaxValue;
+
+    private static long ToMilliseconds(TimeSpan? timeout)
+    {
+        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan || value == TimeSpan.MaxValue)
         {
             return -1;
         }
@@ -172,7 +200,6 @@ public sealed class Poll : IDisposable
         }
 
         // Round up: a sub-millisecond timeout must block (for 1 ms), not turn into a busy poll.
-        long milliseconds = (value.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
-        return (int)Math.Min(milliseconds, int.MaxValue);
+        return value.Ticks / TimeSpan.TicksPerMillisecond + (value.Ticks % TimeSpan.TicksPerMillisecond == 0 ? 0 : 1);
     }
 }

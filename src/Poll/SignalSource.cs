@@ -114,6 +114,9 @@ public sealed class SignalSource : ISource, IDisposable
     /// <summary>The signals this source watches, without duplicates.</summary>
     public IReadOnlyList<PosixSignal> Signals { get; }
 
+    /// <summary>The eventfd, for tests that check Dispose closed it.</summary>
+    internal Polling.Os.FdHandle Handle => _notifier.Handle;
+
     /// <summary>
     /// Takes one unread signal delivery. Returns <see langword="false"/> when there is none; a signal caught
     /// after that always produces a new event. Allocates nothing; call it on the loop thread.

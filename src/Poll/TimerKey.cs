@@ -4,7 +4,8 @@ namespace Polling;
 /// Identifies one timeout scheduled in a <see cref="TimerWheel"/>, for <see cref="TimerWheel.Reschedule"/>
 /// and <see cref="TimerWheel.Cancel"/>. A plain value: keep it in your connection state. It goes stale when
 /// the timeout expires (is handed back by <see cref="TimerWheel.TakeExpired"/>) or is cancelled; stale keys
-/// and <c>default</c> are recognised and rejected, so keeping one around is safe.
+/// and <c>default</c> are recognised and rejected, so keeping one around is safe. A key belongs to the wheel that
+/// made it: passing it to another wheel throws <see cref="ArgumentException"/> (it could name an unrelated timeout there).
 /// </summary>
 /// <example>
 /// <code>
@@ -18,11 +19,15 @@ namespace Polling;
 /// </example>
 public readonly struct TimerKey : IEquatable<TimerKey>
 {
-    internal TimerKey(int index, int generation)
+    internal TimerKey(int index, int generation, int wheel)
     {
         Index = index;
         Generation = generation;
+        Wheel = wheel;
     }
+
+    /// <summary>Which <see cref="TimerWheel"/> handed the key out (never 0), so a key used on another wheel is refused.</summary>
+    internal int Wheel { get; }
 
     /// <summary>The entry's slot in the wheel's storage.</summary>
     internal int Index { get; }
@@ -37,13 +42,13 @@ public readonly struct TimerKey : IEquatable<TimerKey>
     public static bool operator !=(TimerKey left, TimerKey right) => !left.Equals(right);
 
     /// <inheritdoc />
-    public bool Equals(TimerKey other) => Index == other.Index && Generation == other.Generation;
+    public bool Equals(TimerKey other) => Index == other.Index && Generation == other.Generation && Wheel == other.Wheel;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is TimerKey other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Index, Generation);
+    public override int GetHashCode() => HashCode.Combine(Index, Generation, Wheel);
 
     /// <summary>Returns e.g. <c>TimerKey(3#7)</c>, or <c>TimerKey(none)</c> for <c>default</c>.</summary>
     public override string ToString() => Generation == 0 ? "TimerKey(none)" : $"TimerKey({Index}#{Generation})";

@@ -77,6 +77,8 @@ public sealed class TimerWheel : ISource, IDisposable
 
     private const long NotArmed = long.MaxValue;
 
+    private static int s_lastId;
+    private readonly int _id = Interlocked.Increment(ref s_lastId);
     private readonly FdHandle _timerFd;
     private readonly long _origin;
     private readonly int[] _heads = new int[ExpiredList + 1];
@@ -139,6 +141,7 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <param name="key">The key <see cref="Schedule"/> returned.</param>
     /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
     /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public bool Reschedule(TimerKey key, TimeSpan delay)
     {
@@ -152,6 +155,7 @@ public sealed class TimerWheel : ISource, IDisposable
     /// key is stale (already expired and taken, or cancelled).
     /// </summary>
     /// <param name="key">The key <see cref="Schedule"/> returned.</param>
+    /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
     /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public bool Cancel(TimerKey key)
     {
@@ -168,6 +172,7 @@ public sealed class TimerWheel : ISource, IDisposable
 
     /// <summary><see langword="true"/> if <paramref name="key"/> names a timeout that has not been taken or cancelled.</summary>
     /// <param name="key">A key from <see cref="Schedule"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
     public bool Contains(TimerKey key) => IsLive(key);
 
     /// <summary>
@@ -211,7 +216,31 @@ public sealed class TimerWheel : ISource, IDisposable
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
         ThrowIfDisposed("register");
-        _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
+        bool added = false;
+        try
+        {
+            // Hold the timerfd open while the kernel is told its number (a concurrent Dispose cannot let another
+            // descriptor take it), and undo the registration if Dispose came meanwhile.
+            _timerFd.DangerousAddRef(ref added);
+            _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                _registration.OnClose(_timerFd.Fd);
+                ThrowIfDisposed("register");
+            }
+        }
+        catch (ObjectDisposedException) when (!added)
+        {
+            ThrowIfDisposed("register");
+            throw;
+        }
+        finally
+        {
+            if (added)
+            {
+                _timerFd.DangerousRelease();
+            }
+        }
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
@@ -245,7 +274,7 @@ public sealed class TimerWheel : ISource, IDisposable
         Insert(index);
         _count++;
         ArmIfEarlier(deadline);
-        return new TimerKey(index, entry.Generation);
+        return new TimerKey(index, entry.Generation, _id);
     }
 
     /// <summary><see cref="Reschedule"/> with the deadline as a tick.</summary>
@@ -495,11 +524,19 @@ public sealed class TimerWheel : ISource, IDisposable
         _count--;
     }
 
-    private bool IsLive(TimerKey key) =>
-        key.Generation != 0
-        && (uint)key.Index < (uint)_used
-        && _entries[key.Index].Generation == key.Generation
-        && _entries[key.Index].List != Unused;
+    private bool IsLive(TimerKey key)
+    {
+        if (key.Wheel != _id && key.Generation != 0)
+        {
+            throw new ArgumentException(
+                $"{key} was made by another TimerWheel; pass each key only to the wheel whose Schedule returned it.", nameof(key));
+        }
+
+        return key.Generation != 0
+            && (uint)key.Index < (uint)_used
+            && _entries[key.Index].Generation == key.Generation
+            && _entries[key.Index].List != Unused;
+    }
 
     /// <summary>The caller has taken everything due: consume the timerfd's expiration and arm it for the next slot.</summary>
     private void AfterDrain()

@@ -57,6 +57,9 @@ public sealed class Waker : IDisposable
         }
     }
 
+    /// <summary>The eventfd, for tests that check Dispose closed it.</summary>
+    internal FdHandle Handle => _eventFd;
+
     /// <summary>The token this waker's events carry.</summary>
     public Token Token { get; }
 

@@ -18,6 +18,25 @@ internal sealed unsafe class EpollSelector : ISelector
         }
 
         _epoll = new EpollHandle(fd);
+
+        // The eventfd that Interrupt makes readable is created and added now, not at Dispose time: a process out of
+        // descriptors must still be able to dispose a Poll and wake its waiter. It stays at 0 until then, so it is
+        // never reported; the waiter sees the Poll disposed and throws, so its token is never handed to user code.
+        int interrupt = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (interrupt < 0)
+        {
+            int errno = Errno.Last;
+            _epoll.Dispose();
+            throw Errno.ToIOException(errno, "eventfd (creating a Poll)");
+        }
+
+        _epoll.AttachInterrupt(interrupt);
+        int added = Control(EPOLL_CTL_ADD, interrupt, EpollFlags.In, default);
+        if (added != 0)
+        {
+            _epoll.Dispose();
+            throw Errno.ToIOException(added, "epoll_ctl (creating a Poll)");
+        }
     }
 
     public int Register(int fd, Token token, Interest interest, Trigger trigger, bool rearmsOnWouldBlock) =>
@@ -74,22 +93,26 @@ internal sealed unsafe class EpollSelector : ISelector
 
     public void Interrupt()
     {
-        // Closing an epoll descriptor does not wake a thread blocked on it, so a waiter is woken by a
-        // readable eventfd added for the purpose. The waiter sees the Poll disposed and throws, so the
-        // event's token is never handed to user code. The eventfd lives as long as the epoll handle.
-        int wake = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (wake < 0)
+        // Closing an epoll descriptor does not wake a thread blocked on it: make the interrupt eventfd readable.
+        // One write on a descriptor that already exists; nothing here can run out.
+        ulong one = 1;
+        bool added = false;
+        try
         {
-            return;
+            _epoll.DangerousAddRef(ref added);
+            write(_epoll.InterruptFd, &one, sizeof(ulong));
         }
-
-        if (!_epoll.TryAttachInterrupt(wake))
+        catch (ObjectDisposedException)
         {
-            close(wake);
-            return;
+            // Already closed: no waiter can be blocked on it any more.
         }
-
-        Control(EPOLL_CTL_ADD, wake, EpollFlags.In, default);
+        finally
+        {
+            if (added)
+            {
+                _epoll.DangerousRelease();
+            }
+        }
     }
 
     public void Dispose() => _epoll.Dispose();
@@ -114,7 +137,7 @@ internal sealed unsafe class EpollSelector : ISelector
         }
     }
 
-    /// <summary>The epoll descriptor, plus the eventfd that <see cref="Interrupt"/> may attach.</summary>
+    /// <summary>The epoll descriptor, plus the eventfd that <see cref="Interrupt"/> writes; both close together.</summary>
     private sealed class EpollHandle : Microsoft.Win32.SafeHandles.SafeHandleMinusOneIsInvalid
     {
         private int _interruptFd = -1;
@@ -127,7 +150,9 @@ internal sealed unsafe class EpollSelector : ISelector
 
         public int Fd => (int)handle;
 
-        public bool TryAttachInterrupt(int fd) => Interlocked.CompareExchange(ref _interruptFd, fd, -1) == -1;
+        public int InterruptFd => _interruptFd;
+
+        public void AttachInterrupt(int fd) => _interruptFd = fd;
 
         protected override bool ReleaseHandle()
         {

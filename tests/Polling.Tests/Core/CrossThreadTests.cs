@@ -6,12 +6,14 @@ namespace Polling.Tests.Core;
 /// <summary>The Registry is used from many threads while one thread waits.</summary>
 public class CrossThreadTests
 {
-    [Fact]
-    public void Four_threads_register_and_deregister_while_one_waits_with_no_exception_and_no_lost_wake()
+    [Theory]
+    [InlineData(4, PollBackend.Epoll)]
+    [InlineData(8, PollBackend.Epoll)]
+    [InlineData(8, PollBackend.Poll)]
+    public void Threads_register_and_deregister_while_one_waits_with_no_exception_and_no_lost_wake(int threads, PollBackend backend)
     {
-        const int Threads = 4;
         const int Rounds = 250;
-        using var poll = new Poll();
+        using var poll = new Poll(backend);
         using var waker = new Waker(poll.Registry, (Token)ulong.MaxValue);
         var seen = new ConcurrentDictionary<ulong, ManualResetEventSlim>();
         var errors = new ConcurrentQueue<Exception>();
@@ -22,7 +24,7 @@ public class CrossThreadTests
             var events = new Events(64);
             try
             {
-                while (Volatile.Read(ref finished) < Threads)
+                while (Volatile.Read(ref finished) < threads)
                 {
                     poll.Wait(events, TimeSpan.FromSeconds(5));
                     foreach (Event ev in events)
@@ -41,7 +43,7 @@ public class CrossThreadTests
         }) { Name = "loop" };
         loop.Start();
 
-        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
             try
             {

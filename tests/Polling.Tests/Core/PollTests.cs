@@ -61,7 +61,8 @@ public class PollTests
     [Fact]
     public void Null_and_infinite_timeouts_block_until_a_wake()
     {
-        foreach (TimeSpan? timeout in new TimeSpan?[] { null, Timeout.InfiniteTimeSpan })
+        // Beyond int.MaxValue ms (~24.8 days) the wait is honoured in full; TimeSpan.MaxValue means forever.
+        foreach (TimeSpan? timeout in new TimeSpan?[] { null, Timeout.InfiniteTimeSpan, TimeSpan.MaxValue, TimeSpan.FromDays(30), TimeSpan.FromMilliseconds(int.MaxValue + 1L) })
         {
             using var poll = new Poll();
             using var waker = new Waker(poll.Registry, (Token)1);
@@ -71,6 +72,30 @@ public class PollTests
             Assert.True(waiter.Wait(Deadline));
             Assert.Equal(1, waiter.Result);
             Assert.Equal((Token)1, events[0].Token);
+        }
+    }
+
+    [Fact]
+    public void A_timeout_longer_than_one_kernel_wait_waits_again_until_its_deadline_on_both_backends()
+    {
+        // The kernel takes int milliseconds; pretend it takes 20 ms at most, so a 30-day wait spans many kernel waits.
+        foreach (PollBackend backend in new[] { PollBackend.Epoll, PollBackend.Poll })
+        {
+            using var poll = new Poll(backend) { MaxChunkMilliseconds = 20 };
+            using var waker = new Waker(poll.Registry, (Token)5);
+            var events = new Events(4);
+            var waiter = BlockedWaiter<int>.Start(() => poll.Wait(events, TimeSpan.FromDays(30))).Task;
+            Assert.False(waiter.Wait(200), $"{backend}: a 30-day wait returned after ~10 kernel waits of 20 ms");
+            waker.Wake();
+            Assert.True(waiter.Wait(Deadline));
+            Assert.Equal(1, waiter.Result);
+
+            // And a long timeout still ends at its deadline: a 70 ms wait in 20 ms kernel waits.
+            // (A fresh Poll: on poll(2) a Wake racing the wait may be reported once more — a spurious event.)
+            using var idle = new Poll(backend) { MaxChunkMilliseconds = 20 };
+            var clock = Stopwatch.StartNew();
+            Assert.Equal(0, idle.Wait(events, TimeSpan.FromMilliseconds(70)));
+            Assert.True(clock.ElapsedMilliseconds >= 69, $"{backend}: {clock.ElapsedMilliseconds} ms");
         }
     }
 
