@@ -76,7 +76,7 @@ public sealed class UdpEchoServer : IDisposable
     /// <summary>Datagrams sent back so far. Readable from any thread.</summary>
     public long DatagramsEchoed => Interlocked.Read(ref _echoed);
 
-    /// <summary>Replies the kernel refused to send (e.g. to an unroutable source). Readable from any thread.</summary>
+    /// <summary>Replies the kernel refused to send (e.g. to an unroutable source) and receives it failed. Readable from any thread.</summary>
     public long DatagramsDropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Makes <see cref="Run()"/> return soon. Thread-safe; may be called from a signal handler.</summary>
@@ -93,14 +93,32 @@ public sealed class UdpEchoServer : IDisposable
         Run();
     }
 
-    /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
+    /// <summary>
+    /// Serves on the calling thread until <see cref="Stop"/> is called; then sends the one reply that may still wait
+    /// for room in the send buffer (for at most <see cref="ShutdownGrace"/>) and returns.
+    /// </summary>
     public void Run()
     {
         while (!_stopping)
         {
             RunOnce();
         }
+
+        var deadline = DateTime.UtcNow + ShutdownGrace;
+        while (_pendingLength >= 0 && DateTime.UtcNow < deadline)
+        {
+            if (Reply(_pendingLength))
+            {
+                _pendingLength = -1;
+                break;
+            }
+
+            _poll.Wait(_events, TimeSpan.FromMilliseconds(10));
+        }
     }
+
+    /// <summary>How long <see cref="Run()"/> keeps trying to send a reply still pending at <see cref="Stop"/>. Default 1 s.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// One turn of the loop: waits (up to <paramref name="timeout"/>; <see langword="null"/> = until something
@@ -142,7 +160,7 @@ public sealed class UdpEchoServer : IDisposable
             _poll.Registry.Reregister(_socket, SocketToken, Interest.Readable);
         }
 
-        while (_socket.TryReceiveFrom(_buffer, out int length, _peer))
+        while (TryReceive(out int length))
         {
             if (!Reply(length))
             {
@@ -150,6 +168,31 @@ public sealed class UdpEchoServer : IDisposable
                 _pendingLength = length;
                 _poll.Registry.Reregister(_socket, SocketToken, Interest.Writable);
                 return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives the next datagram; a receive the kernel fails (e.g. an ICMP error queued for the socket, or no
+    /// memory) is counted in <see cref="DatagramsDropped"/> and the next datagram is tried, so one client's trouble
+    /// never stops the server. The error is consumed by the failed call, so this cannot spin.
+    /// </summary>
+    private bool TryReceive(out int length)
+    {
+        for (int failures = 0; ; failures++)
+        {
+            try
+            {
+                return _socket.TryReceiveFrom(_buffer, out length, _peer);
+            }
+            catch (SocketException) when (failures < 64)
+            {
+                Interlocked.Increment(ref _dropped);
+            }
+            catch (SocketException)
+            {
+                length = 0;
+                return false; // persistently failing: wait for the next event rather than loop here
             }
         }
     }

@@ -23,12 +23,16 @@ namespace WorkerOffload;
 /// Replies to <c>work</c> come when the job is done, so they can overtake each other and follow later echoes.
 /// </summary>
 /// <remarks>
+/// Built on Polling.Net's server building blocks: an <see cref="AcceptLoop"/> (survives descriptor exhaustion), a
+/// <see cref="ConnectionTable{T}"/> (a job's reply carries its connection's token, whose generation makes a reply
+/// for a client that left miss, even if a new client took its slot), an <see cref="OutputQueue"/> per connection
+/// and <see cref="IdleTimeouts"/>. One client's failure closes that client only.
 /// Every kind of source appears: a <see cref="TcpListener"/> and <see cref="TcpStream"/>s, the results channel,
-/// a <see cref="TimerWheel"/> for one idle timeout per connection, a <see cref="SignalSource"/> for SIGINT/SIGTERM
+/// a <see cref="TimerWheel"/> (inside <see cref="IdleTimeouts"/>) for one idle timeout per connection, a <see cref="SignalSource"/> for SIGINT/SIGTERM
 /// (when <see cref="WorkerOffloadOptions.StopOnSignals"/>), a <see cref="Waker"/> for <see cref="Stop"/>, and a
 /// <see cref="TimerSource"/> that bounds the graceful shutdown. Stopping closes the listener, stops reading
-/// requests, lets running jobs deliver their replies, closes each connection once it has nothing left to send,
-/// and returns from <see cref="Run"/> — at the latest when <see cref="WorkerOffloadOptions.ShutdownGrace"/> ends.
+/// requests, lets running jobs deliver their replies, closes each connection once it has nothing left to send
+/// (with an orderly end of stream: unread input is drained first, so the close is never a reset), and returns from <see cref="Run"/> — at the latest when <see cref="WorkerOffloadOptions.ShutdownGrace"/> ends.
 /// </remarks>
 /// <example>
 /// <code>
@@ -46,28 +50,26 @@ public sealed class WorkerOffloadServer : IDisposable
     public const int MaxLineLength = 1024;
 
     private const Token ListenerToken = (Token)0;
-    private const Token ResultsToken = (Token)1;
-    private const Token SignalsToken = (Token)2;
-    private const Token StopToken = (Token)3;
-    private const Token IdleToken = (Token)4;
-    private const Token GraceToken = (Token)5;
-    private const ulong FirstConnection = 16;
+    private const Token AcceptRetryToken = (Token)1;
+    private const Token ResultsToken = (Token)2;
+    private const Token SignalsToken = (Token)3;
+    private const Token StopToken = (Token)4;
+    private const Token IdleToken = (Token)5;
+    private const Token GraceToken = (Token)6;
+    private const Token FirstConnection = (Token)16;
 
     private readonly WorkerOffloadOptions _options;
     private readonly Poll _poll = new();
     private readonly Events _events = new(256);
-    private readonly TcpListener _listener;
+    private readonly AcceptLoop _accept;
     private readonly ChannelSource<JobResult> _results = ChannelSource.CreateUnbounded<JobResult>();
     private readonly SignalSource? _signals;
     private readonly Waker _stop;
-    private readonly TimerWheel _idle = new(1024);
+    private readonly IdleTimeouts _idle;
     private readonly TimerSource _grace = new();
+    private readonly ConnectionTable<Connection> _connections = new(FirstConnection);
     private readonly Token[] _expired = new Token[64];
     private readonly byte[] _readBuffer = new byte[16 * 1024];
-    private readonly Stack<int> _freeSlots = new();
-    private Connection?[] _connections = new Connection?[64];
-    private int _slotsInUse;
-    private long _nextConnectionId;
     private int _jobsInFlight;
     private volatile bool _stopRequested;
     private bool _shuttingDown;
@@ -78,11 +80,12 @@ public sealed class WorkerOffloadServer : IDisposable
     public WorkerOffloadServer(IPEndPoint endpoint, WorkerOffloadOptions? options = null)
     {
         _options = options ?? new WorkerOffloadOptions();
-        _listener = TcpListener.Bind(endpoint);
-        LocalEndPoint = _listener.LocalEndPoint;
-        _stop = new Waker(_poll.Registry, StopToken);
+        Warmup.PrepareMethods(typeof(WorkerOffloadServer)); // nothing left to load when descriptors run out
         Registry registry = _poll.Registry;
-        registry.Register(_listener, ListenerToken, Interest.Readable);
+        _accept = new AcceptLoop(registry, TcpListener.Bind(endpoint), ListenerToken, AcceptRetryToken);
+        LocalEndPoint = (IPEndPoint)_accept.LocalEndPoint;
+        _stop = new Waker(registry, StopToken);
+        _idle = new IdleTimeouts(_options.IdleTimeout);
         registry.Register(_results, ResultsToken, Interest.Readable);
         registry.Register(_idle, IdleToken, Interest.Readable);
         registry.Register(_grace, GraceToken, Interest.Readable);
@@ -98,7 +101,7 @@ public sealed class WorkerOffloadServer : IDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>Connections accepted so far.</summary>
-    public long AcceptedConnections { get; private set; }
+    public long AcceptedConnections => _accept.Accepted;
 
     /// <summary>Jobs whose replies were delivered to their connection.</summary>
     public long CompletedJobs { get; private set; }
@@ -116,14 +119,14 @@ public sealed class WorkerOffloadServer : IDisposable
     /// <summary>Serves on the calling thread until stopped (by <see cref="Stop"/> or a signal) and every connection is done.</summary>
     public void Run()
     {
-        while (!_shuttingDown || _slotsInUse > 0)
+        while (!_shuttingDown || _connections.Count > 0)
         {
             _poll.Wait(_events);
             foreach (Event ev in _events)
             {
                 switch (ev.Token)
                 {
-                    case ListenerToken:
+                    case ListenerToken or AcceptRetryToken:
                         AcceptAll();
                         break;
                     case ResultsToken:
@@ -154,7 +157,7 @@ public sealed class WorkerOffloadServer : IDisposable
 
                         break;
                     default:
-                        Serve((int)((ulong)ev.Token - FirstConnection), ev);
+                        Serve(ev.Token, ev);
                         break;
                 }
             }
@@ -165,7 +168,7 @@ public sealed class WorkerOffloadServer : IDisposable
     public void Dispose()
     {
         CloseAll();
-        _listener.Dispose();
+        _accept.Dispose();
         _results.Dispose();
         _signals?.Dispose();
         _stop.Dispose();
@@ -176,43 +179,26 @@ public sealed class WorkerOffloadServer : IDisposable
 
     private void AcceptAll()
     {
-        while (!_shuttingDown)
+        while (_accept.TryAccept(out TcpStream? stream))
         {
-            TcpStream? stream;
+            var connection = new Connection(stream);
+            Token token = _connections.Add(connection);
             try
             {
-                if (!_listener.TryAccept(out stream))
-                {
-                    return;
-                }
+                stream.NoDelay = true;
+                _poll.Registry.Register(stream, token, Interest.Readable);
+                connection.Idle = _idle.Start(token);
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is SocketException or IOException)
             {
-                // E.g. the client gave up already, or no descriptors are left: try again on the next event.
-                Console.Error.WriteLine($"accept failed: {e.Message}");
-                return;
+                Close(token); // gone already, or refused by the kernel: the others go on
             }
-
-            int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotsInUse;
-            if (slot == _connections.Length)
-            {
-                Array.Resize(ref _connections, _connections.Length * 2);
-            }
-
-            Token token = TokenOf(slot);
-            var connection = new Connection(stream, ++_nextConnectionId);
-            connection.IdleTimeout = _idle.Schedule(token, _options.IdleTimeout);
-            _connections[slot] = connection;
-            _slotsInUse++;
-            AcceptedConnections++;
-            stream.NoDelay = true;
-            _poll.Registry.Register(stream, token, Interest.Readable);
         }
     }
 
-    private void Serve(int slot, Event ev)
+    private void Serve(Token token, Event ev)
     {
-        if (_connections[slot] is not { } connection)
+        if (!_connections.TryGet(token, out Connection? connection))
         {
             return; // closed earlier in this batch
         }
@@ -221,26 +207,26 @@ public sealed class WorkerOffloadServer : IDisposable
         {
             if (ev.IsWritable)
             {
-                Flush(connection);
+                connection.Output.Flush(connection.Stream);
             }
 
-            if ((ev.IsReadable || ev.IsReadClosed || ev.IsError) && !connection.Closing)
+            if (!connection.Closing)
             {
-                ReadRequests(slot, connection);
+                ReadRequests(token, connection);
             }
 
-            FinishOrUpdate(slot, connection);
+            FinishOrUpdate(token, connection);
         }
         catch (SocketException)
         {
-            Close(slot); // reset by the peer or similar: nobody left to answer
+            Close(token); // reset by the peer or similar: nobody left to answer
         }
     }
 
     /// <summary>Reads until would-block (edge triggering) and handles every complete line.</summary>
-    private void ReadRequests(int slot, Connection connection)
+    private void ReadRequests(Token token, Connection connection)
     {
-        while (!connection.PeerDone && !connection.Closing)
+        while (!connection.PeerDone && !connection.Closing && !connection.Output.IsAboveHighWaterMark)
         {
             if (!connection.Stream.TryRead(_readBuffer, out int read))
             {
@@ -253,19 +239,19 @@ public sealed class WorkerOffloadServer : IDisposable
                 return;
             }
 
-            _idle.Reschedule(connection.IdleTimeout, _options.IdleTimeout);
+            _idle.Restart(ref connection.Idle, token);
             foreach (byte b in _readBuffer.AsSpan(0, read))
             {
                 if (b == (byte)'\n')
                 {
-                    HandleLine(slot, connection, connection.Line.TrimEnd((byte)'\r'));
+                    HandleLine(token, connection, connection.Line.TrimEnd((byte)'\r'));
                     connection.LineLength = 0;
                 }
                 else if (connection.LineLength == MaxLineLength)
                 {
-                    Send(connection, "error line too long\n"u8);
+                    connection.Output.Enqueue("error line too long\n"u8);
                     connection.Closing = true;
-                    return;
+                    break;
                 }
                 else
                 {
@@ -275,12 +261,13 @@ public sealed class WorkerOffloadServer : IDisposable
         }
     }
 
-    private void HandleLine(int slot, Connection connection, ReadOnlySpan<byte> line)
+    private void HandleLine(Token token, Connection connection, ReadOnlySpan<byte> line)
     {
+        OutputQueue output = connection.Output;
         if (line.StartsWith("echo "u8))
         {
-            Send(connection, line["echo "u8.Length..]);
-            Send(connection, "\n"u8);
+            output.Enqueue(line["echo "u8.Length..]);
+            output.Enqueue("\n"u8);
         }
         else if (line.StartsWith("work "u8)
             && int.TryParse(line["work "u8.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int milliseconds)
@@ -288,18 +275,18 @@ public sealed class WorkerOffloadServer : IDisposable
         {
             if (_jobsInFlight >= _options.MaxJobsInFlight)
             {
-                Send(connection, "busy\n"u8);
+                output.Enqueue("busy\n"u8);
                 return;
             }
 
             _jobsInFlight++;
             connection.JobsInFlight++;
-            var job = new JobRequest(slot, connection.Id, milliseconds);
+            var job = new JobRequest(token, milliseconds);
             _ = Task.Run(() => Work(job));
         }
         else
         {
-            Send(connection, "error expected 'echo <text>' or 'work <milliseconds>'\n"u8);
+            output.Enqueue("error expected 'echo <text>' or 'work <milliseconds>'\n"u8);
         }
     }
 
@@ -317,10 +304,10 @@ public sealed class WorkerOffloadServer : IDisposable
         while (_results.TryRead(out JobResult result))
         {
             _jobsInFlight--;
-            int slot = result.Job.Slot;
-            if (_connections[slot] is not { } connection || connection.Id != result.Job.ConnectionId)
+            Token token = result.Job.Connection;
+            if (!_connections.TryGet(token, out Connection? connection))
             {
-                continue; // the client left while its job ran
+                continue; // the client left while its job ran (its slot may hold another client now)
             }
 
             connection.JobsInFlight--;
@@ -328,12 +315,12 @@ public sealed class WorkerOffloadServer : IDisposable
             try
             {
                 Utf8.TryWrite(reply, $"done {result.Job.Milliseconds}\n", out int length);
-                Send(connection, reply[..length]);
-                FinishOrUpdate(slot, connection);
+                connection.Output.Enqueue(reply[..length]);
+                FinishOrUpdate(token, connection);
             }
             catch (SocketException)
             {
-                Close(slot);
+                Close(token);
             }
         }
     }
@@ -346,20 +333,18 @@ public sealed class WorkerOffloadServer : IDisposable
             expired = _idle.TakeExpired(_expired);
             foreach (Token token in _expired.AsSpan(0, expired))
             {
-                int slot = (int)((ulong)token - FirstConnection);
-                if (_connections[slot] is not { } connection)
+                if (!_connections.TryGet(token, out Connection? connection))
                 {
                     continue;
                 }
 
                 if (connection.JobsInFlight > 0)
                 {
-                    // Not idle: it is waiting for a job. Look again later.
-                    connection.IdleTimeout = _idle.Schedule(token, _options.IdleTimeout);
+                    connection.Idle = _idle.Start(token); // not idle: it is waiting for a job. Look again later.
                 }
                 else
                 {
-                    Close(slot);
+                    Close(token);
                 }
             }
         }
@@ -375,93 +360,78 @@ public sealed class WorkerOffloadServer : IDisposable
 
         _shuttingDown = true;
         StopReason = reason;
-        _listener.Dispose();
+        _accept.Stop();
         _grace.SetOnce(_options.ShutdownGrace);
-        for (int slot = 0; slot < _connections.Length; slot++)
+        foreach (KeyValuePair<Token, Connection> entry in _connections)
         {
-            if (_connections[slot] is { } connection)
+            entry.Value.Closing = true;
+            try
             {
-                connection.Closing = true;
-                FinishOrUpdate(slot, connection);
+                FinishOrUpdate(entry.Key, entry.Value);
+            }
+            catch (SocketException)
+            {
+                Close(entry.Key);
             }
         }
     }
 
-    /// <summary>Closes a connection that has nothing left to do; otherwise asks for Writable only while output waits.</summary>
-    private void FinishOrUpdate(int slot, Connection connection)
+    /// <summary>
+    /// Writes what waits; closes a connection that has nothing left to do (orderly: unread input drained, so the
+    /// close sends FIN after the replies, never a reset); otherwise asks for Writable only while output waits.
+    /// </summary>
+    private void FinishOrUpdate(Token token, Connection connection)
     {
-        bool finished = (connection.PeerDone || connection.Closing) && connection.JobsInFlight == 0 && connection.PendingLength == 0;
+        OutputQueue output = connection.Output;
+        output.Flush(connection.Stream);
+        bool finished = (connection.PeerDone || connection.Closing) && connection.JobsInFlight == 0 && output.IsEmpty;
         if (finished)
         {
-            Close(slot);
+            while (!connection.PeerDone && connection.Stream.TryRead(_readBuffer, out int read))
+            {
+                connection.PeerDone = read == 0;
+            }
+
+            Close(token);
             return;
         }
 
-        bool wantWritable = connection.PendingLength > 0;
-        if (wantWritable != connection.WritableRegistered)
-        {
-            _poll.Registry.Reregister(connection.Stream, TokenOf(slot), wantWritable ? Interest.Readable | Interest.Writable : Interest.Readable);
-            connection.WritableRegistered = wantWritable;
-        }
-    }
-
-    /// <summary>Writes at once if nothing is queued; queues what the kernel does not take.</summary>
-    private static void Send(Connection connection, ReadOnlySpan<byte> data)
-    {
-        if (connection.PendingLength == 0 && connection.Stream.TryWrite(data, out int written))
-        {
-            data = data[written..];
-        }
-
-        connection.Enqueue(data);
-    }
-
-    private static void Flush(Connection connection)
-    {
-        while (connection.PendingLength > 0 && connection.Stream.TryWrite(connection.Pending, out int written))
-        {
-            connection.Consume(written);
-        }
+        output.UpdateInterest(_poll.Registry, connection.Stream, token, reading: !connection.PeerDone && !connection.Closing);
     }
 
     private void CloseAll()
     {
-        for (int slot = 0; slot < _connections.Length; slot++)
+        foreach (KeyValuePair<Token, Connection> entry in _connections)
         {
-            if (_connections[slot] is not null)
-            {
-                Close(slot);
-            }
+            Close(entry.Key);
         }
     }
 
-    private void Close(int slot)
+    private void Close(Token token)
     {
-        Connection connection = _connections[slot]!;
-        _idle.Cancel(connection.IdleTimeout);
-        connection.Stream.Dispose();
-        _connections[slot] = null;
-        _freeSlots.Push(slot);
-        _slotsInUse--;
+        if (_connections.Remove(token, out Connection? connection))
+        {
+            _idle.Cancel(connection.Idle);
+            connection.Output.Clear();
+            connection.Stream.Dispose();
+            _accept.ConnectionClosed();
+        }
     }
 
-    private static Token TokenOf(int slot) => (Token)(FirstConnection + (ulong)slot);
-
-    /// <summary>What the loop hands a worker: which connection asked (slot and id, since slots are reused) and the job.</summary>
-    private readonly record struct JobRequest(int Slot, long ConnectionId, int Milliseconds);
+    /// <summary>What the loop hands a worker: which connection asked (its token, safe against slot reuse) and the job.</summary>
+    private readonly record struct JobRequest(Token Connection, int Milliseconds);
 
     /// <summary>What a worker hands back through the channel (a real job would carry its output too).</summary>
     private readonly record struct JobResult(JobRequest Job);
 
     /// <summary>One client: its stream, the request line being assembled and the replies the kernel has not taken yet.</summary>
-    private sealed class Connection(TcpStream stream, long id)
+    private sealed class Connection(TcpStream stream)
     {
-        private byte[] _pending = new byte[256];
-        private int _start;
+        public TimerKey Idle;
 
         public TcpStream Stream { get; } = stream;
 
-        public long Id { get; } = id;
+        public OutputQueue Output { get; } = new(highWaterMark: 64 * 1024);
 
         public byte[] LineBuffer { get; } = new byte[MaxLineLength];
 
@@ -469,49 +439,10 @@ public sealed class WorkerOffloadServer : IDisposable
 
         public ReadOnlySpan<byte> Line => LineBuffer.AsSpan(0, LineLength);
 
-        public TimerKey IdleTimeout { get; set; }
-
         public int JobsInFlight { get; set; }
 
         public bool PeerDone { get; set; }
 
         public bool Closing { get; set; }
-
-        public bool WritableRegistered { get; set; }
-
-        public int PendingLength { get; private set; }
-
-        public ReadOnlySpan<byte> Pending => _pending.AsSpan(_start, PendingLength);
-
-        public void Enqueue(ReadOnlySpan<byte> data)
-        {
-            if (data.IsEmpty)
-            {
-                return;
-            }
-
-            if (_start + PendingLength + data.Length > _pending.Length)
-            {
-                byte[] target = PendingLength + data.Length > _pending.Length
-                    ? new byte[Math.Max(PendingLength + data.Length, _pending.Length * 2)]
-                    : _pending;
-                Pending.CopyTo(target);
-                _pending = target;
-                _start = 0;
-            }
-
-            data.CopyTo(_pending.AsSpan(_start + PendingLength));
-            PendingLength += data.Length;
-        }
-
-        public void Consume(int count)
-        {
-            _start += count;
-            PendingLength -= count;
-            if (PendingLength == 0)
-            {
-                _start = 0;
-            }
-        }
     }
 }
