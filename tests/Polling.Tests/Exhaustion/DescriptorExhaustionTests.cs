@@ -13,6 +13,7 @@ public class DescriptorExhaustionTests
     [Theory]
     [InlineData("epoll")]
     [InlineData("poll")]
+    [InlineData("first-failure")]
     public void At_the_descriptor_limit_every_source_fails_cleanly_and_recovers(string backend)
     {
         (int exitCode, string output) = ChildProcess.Run(backend);

@@ -40,8 +40,14 @@ internal static unsafe class ExhaustionScenario
         Console.Out.Flush();
         try
         {
-            PollBackend backend = scenario == "poll" ? PollBackend.Poll : PollBackend.Epoll;
-            Exhaust(backend);
+            if (scenario == "first-failure")
+            {
+                FirstFailureAtTheLimit();
+            }
+            else
+            {
+                Exhaust(scenario == "poll" ? PollBackend.Poll : PollBackend.Epoll);
+            }
         }
         catch (Exception unexpected)
         {
@@ -166,6 +172,35 @@ internal static unsafe class ExhaustionScenario
         }
 
         Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>
+    /// The TcpEcho crash: a program that never used System.Net.Sockets itself meets its first failed
+    /// accept at the limit; building that exception (and the listener's ToString) must load nothing.
+    /// Only Polling's own types are used before the limit, so nothing has loaded what the error path needs.
+    /// </summary>
+    private static void FirstFailureAtTheLimit()
+    {
+        using var poll = new Poll();
+        var events = new Events(16);
+        using var listener = TcpListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        poll.Registry.Register(listener, (Token)1, Interest.Readable);
+        using var client = TcpStream.Connect(listener.LocalEndPoint);
+        WaitFor(poll, events, [(Token)1], "the listener's first event");
+        List<int> fillers = TakeEveryDescriptor();
+        try
+        {
+            Throws<SocketException>(() => listener.TryAccept(out _), "Too many open files (errno 24), TooManyOpenSockets.", SocketError.TooManyOpenSockets);
+            string name = listener.ToString();
+            Check(name.StartsWith("TcpListener(fd ", StringComparison.Ordinal) && name.Contains("127.0.0.1:", StringComparison.Ordinal), $"ToString() at the limit gave '{name}'");
+        }
+        finally
+        {
+            fillers.ForEach(fd => close(fd));
+        }
+
+        Check(listener.TryAccept(out TcpStream? accepted), "the waiting connection was not accepted after the descriptors came back");
+        accepted?.Dispose();
     }
 
     /// <summary>Lowers the soft and hard limit to <see cref="Limit"/> and opens descriptors until EMFILE; returns them.</summary>
