@@ -186,6 +186,16 @@ public sealed record Fill(int Src) : Op
     public override string ToString() => $"Fill(s{Src})";
 }
 
+/// <summary>The local end reads and clears its pending error (<c>TakeError</c>, <c>SO_ERROR</c>): new readiness for the backend.</summary>
+public sealed record TakeError(int Src) : Op
+{
+    public override int Source => Src;
+
+    public override Op WithSource(int source) => this with { Src = source };
+
+    public override string ToString() => $"TakeError(s{Src})";
+}
+
 /// <summary>Disposes the local end (it deregisters itself); every later operation on it is skipped.</summary>
 public sealed record DisposeSource(int Src) : Op
 {

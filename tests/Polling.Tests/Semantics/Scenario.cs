@@ -180,6 +180,11 @@ public static class Scenarios
             yield return (1, Gen.Constant<Op>(new PeerReset(s)));
         }
 
+        if (stream || kind == SourceKind.Udp)
+        {
+            yield return (1, Gen.Constant<Op>(new TakeError(s)));
+        }
+
         if (kind != SourceKind.Waker)
         {
             yield return (3, from token in TokenGen()

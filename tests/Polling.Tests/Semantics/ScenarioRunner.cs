@@ -49,7 +49,7 @@ public sealed record Violation(Rule Rule, string Detail, string Trace)
 public sealed record WaitRecord(int OpIndex, Dictionary<ulong, uint> Flags, Dictionary<ulong, TokenInfo> Tokens);
 
 /// <summary>What the differential property needs to know about a token at a wait.</summary>
-public readonly record struct TokenInfo(SourceKind Kind, Trigger Trigger, bool WriteUncertain, int Generation);
+public readonly record struct TokenInfo(SourceKind Kind, Trigger Trigger, bool WriteUncertain, int Generation, bool RearmedByFailure = false);
 
 /// <summary>
 /// Runs one <see cref="Scenario"/> against a real <see cref="Poll"/> and the model side by side. Every
@@ -272,7 +272,10 @@ internal sealed class ScenarioRunner
                 }
                 else if (m.Kind == SourceKind.Timer)
                 {
-                    m.Avail = 1;   // re-arming discards unread expirations; then it expires once
+                    // Re-arming discards unread expirations; then it expires once. Setting a timer is new
+                    // readiness even if the last expiry was never read (issue 9: poll(2) missed it).
+                    m.Avail = 1;
+                    m.WouldBlock(Interest.Readable);
                 }
                 else
                 {
@@ -445,6 +448,20 @@ internal sealed class ScenarioRunner
             case Fill:
                 return ApplyFill(m, subject);
 
+            case TakeError:
+            {
+                if (!(stream || m.Kind == SourceKind.Udp))
+                {
+                    return null;
+                }
+
+                System.Net.Sockets.SocketError error = subject.TakeError();
+                Expect((error != System.Net.Sockets.SocketError.Success) == m.ErrPending, $"TakeError returned {error}", m);
+                m.ErrPending = false;
+                m.Failed();   // reading SO_ERROR counts as new readiness for the backend (issue 9)
+                return error.ToString();
+            }
+
             case DisposeSource:
             {
                 subject.DisposeLocal();
@@ -483,6 +500,11 @@ internal sealed class ScenarioRunner
                 bool broken = m.Kind != SourceKind.TcpStream && m.PeerClosed;
                 FillOutcome outcome = subject.Fill();
                 Expect(outcome.Error == broken, broken ? "a fill towards a closed peer did not fail" : "a fill failed", m);
+                if (outcome.Error)
+                {
+                    m.Failed();   // EPIPE: the throw leaves the source armed (issue 9)
+                }
+
                 if (outcome.WouldBlock)
                 {
                     Expect(m.Room != Tri.No || outcome.Written == 0 || m.Kind == SourceKind.TcpStream, $"a fill wrote {outcome.Written} bytes with no room", m);
@@ -531,6 +553,7 @@ internal sealed class ScenarioRunner
                     case ReadStatus.Error:
                         Expect(m.Avail == 0 && errorNext, "a read failed", m);
                         m.ErrPending = false;
+                        m.Failed();   // a Try… that throws leaves the source armed (issue 9)
                         break;
                     case ReadStatus.EndOfStream:
                         Expect(m.Avail == 0 && ended && !errorNext, "a read returned end of stream", m);
@@ -628,7 +651,7 @@ internal sealed class ScenarioRunner
             {
                 if (m.Registration is { } r)
                 {
-                    record.Tokens[r.Token] = new TokenInfo(m.Kind, r.Trigger, m.AsyncRoom || m.Mask.Out == Tri.Maybe, r.Generation);
+                    record.Tokens[r.Token] = new TokenInfo(m.Kind, r.Trigger, m.AsyncRoom || m.Mask.Out == Tri.Maybe, r.Generation, r.RearmedByFailure);
                 }
             }
         }
@@ -709,7 +732,8 @@ internal sealed class ScenarioRunner
         if (r.IsEdge && !r.IsOneshot && !edgeIsLevel)
         {
             bool fresh = (r.Wants(Interest.Readable) && (r.Fresh & Fresh.Read) != 0)
-                || (r.Wants(Interest.Writable) && ((r.Fresh & Fresh.Write) != 0 || m.AsyncRoom));
+                || (r.Wants(Interest.Writable) && ((r.Fresh & Fresh.Write) != 0 || m.AsyncRoom))
+                || (_backend == PollBackend.Poll && r.RearmedByFailure);
             if (!fresh)
             {
                 throw new ViolationException(Rule.EdgeRepeat, $"s{index} ({r}) reported {ev} although nothing happened to it since its last event. State: {m}");
@@ -744,6 +768,7 @@ internal sealed class ScenarioRunner
             }
 
             r.Fresh = Fresh.None;
+            r.RearmedByFailure = false;
         }
     }
 

@@ -85,6 +85,13 @@ internal sealed class RegistrationModel
     /// </summary>
     public Fresh Fresh { get; set; }
 
+    /// <summary>
+    /// Edge: a <c>Try…</c> threw or the pending error was taken since the last event. The backend was told:
+    /// readiness that arrives from now on must be reported (as after a would-block), and on poll(2), which
+    /// rearms then, one event for readiness that was already there is allowed (a spurious one).
+    /// </summary>
+    public bool RearmedByFailure { get; set; }
+
     /// <summary>Why the registration exists ("Register" or "Reregister"), to name the rule a lost event breaks.</summary>
     public string Why { get; set; }
 
@@ -184,6 +191,11 @@ internal sealed class SourceModel
         if (Registration is { } registration)
         {
             registration.Fresh |= fresh;
+            if (registration.RearmedByFailure)
+            {
+                registration.ArmedRead |= (fresh & Fresh.Read) != 0;
+                registration.ArmedWrite |= (fresh & Fresh.Write) != 0;
+            }
         }
     }
 
@@ -200,6 +212,15 @@ internal sealed class SourceModel
             {
                 registration.ArmedWrite = true;
             }
+        }
+    }
+
+    /// <summary>A <c>Try…</c> threw, or the pending error was taken: new readiness in any direction must be reported.</summary>
+    public void Failed()
+    {
+        if (Registration is { } registration)
+        {
+            registration.RearmedByFailure = true;
         }
     }
 

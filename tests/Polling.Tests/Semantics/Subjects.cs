@@ -87,6 +87,9 @@ internal abstract class Subject : IDisposable
 
     public virtual FillOutcome Fill() => throw Unsupported();
 
+    /// <summary>The local end's <c>TakeError()</c>.</summary>
+    public virtual SocketError TakeError() => throw Unsupported();
+
     /// <summary>Disposes the local end only (the source deregisters itself).</summary>
     public abstract void DisposeLocal();
 
@@ -265,6 +268,8 @@ internal sealed class TcpStreamSubject : SourceSubject<TcpStream>
 
     public override FillOutcome Fill() => FillWith(data => (Local!.TryWrite(data, out int n), n));
 
+    public override SocketError TakeError() => Local!.TakeError();
+
     public override void Dispose()
     {
         DisposeLocal();
@@ -313,6 +318,8 @@ internal sealed class UnixStreamSubject : SourceSubject<UnixStream>
     public override ReadOutcome Read(int max) => Stream(() => (Local!.TryRead(Buffer(max), out int n), n));
 
     public override FillOutcome Fill() => FillWith(data => (Local!.TryWrite(data, out int n), n));
+
+    public override SocketError TakeError() => Local!.TakeError();
 
     public override void Dispose()
     {
@@ -424,6 +431,8 @@ internal sealed class UdpSubject : SourceSubject<UdpSocket>
         Settle(() => KernelProbe.ReceiveMemory(Local!.Handle) > before, "the datagram queued");
         return 1;
     }
+
+    public override SocketError TakeError() => Local!.TakeError();
 
     public override ReadOutcome Read(int max)
     {
