@@ -20,6 +20,10 @@ internal static unsafe partial class NativeMethods
     public const int TFD_CLOEXEC = 0x80000;
     public const int TFD_TIMER_ABSTIME = 1;
 
+    /// <summary><c>poll</c>: Tmds.LibC 0.5 declares it without <c>SetLastError</c>, so its <c>errno</c> after EINTR is stale.</summary>
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
+    public static partial int poll(pollfd* fds, ulong nfds, int timeout);
+
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "readv")]
     public static partial nint readv(int fd, iovec* iov, int iovcnt);
 

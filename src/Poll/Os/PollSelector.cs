@@ -252,7 +252,7 @@ internal sealed unsafe class PollSelector : ISelector
                     int errno = 0;
                     fixed (pollfd* fds = _fds)
                     {
-                        ready = poll(fds, (ulong_t)(ulong)_count, timeout);
+                        ready = NativeMethods.poll(fds, (ulong)_count, timeout);
                         if (ready < 0)
                         {
                             errno = Errno.Last;
