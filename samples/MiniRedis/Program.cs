@@ -12,6 +12,7 @@ if (args.Length > 0 && (!int.TryParse(args[0], out port) || port is < 0 or > 655
     return 2;
 }
 
+Console.Error.Flush();   // open stderr now: later, under descriptor exhaustion, opening it would fail
 using var server = new MiniRedisServer(new IPEndPoint(IPAddress.Loopback, port));
 
 // Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.

@@ -181,6 +181,7 @@ public sealed class CommandTests
         Assert.Equal("*-1\r\n", _db.Run("RPOP", "l", "2"));
         Assert.Equal(":0\r\n", _db.Run("LLEN", "l"));
         Assert.Equal("-ERR value is out of range, must be positive\r\n", _db.Run("LPOP", "l", "-1"));
+        Assert.Equal("-ERR value is out of range, must be positive\r\n", _db.Run("RPOP", "l", "x"));
         Assert.Equal("-ERR wrong number of arguments for 'lpop' command\r\n", _db.Run("LPOP", "l", "1", "2"));
         Assert.Equal("-ERR wrong number of arguments for 'lpush' command\r\n", _db.Run("LPUSH", "l"));
         Assert.Equal("-ERR wrong number of arguments for 'lrange' command\r\n", _db.Run("LRANGE", "l", "0"));
@@ -221,6 +222,9 @@ public sealed class CommandTests
         Assert.Equal("-ERR wrong number of arguments for 'config|get' command\r\n", _db.Run("CONFIG", "GET"));
         Assert.Equal("-ERR wrong number of arguments for 'config' command\r\n", _db.Run("CONFIG"));
         Assert.Equal("-ERR unknown subcommand 'foo'. Try CONFIG HELP.\r\n", _db.Run("CONFIG", "foo"));
+        Assert.Equal("-ERR wrong number of arguments for 'config|help' command\r\n", _db.Run("CONFIG", "HELP", "x"));
+        Assert.Equal("-ERR wrong number of arguments for 'command|count' command\r\n", _db.Run("COMMAND", "COUNT", "x"));
+        Assert.StartsWith("*", _db.Run("CONFIG", "HELP"));
         Assert.Equal("+OK\r\n", _db.Run("CLIENT", "SETNAME", "bench"));
         Assert.Equal("$5\r\nbench\r\n", _db.Run("CLIENT", "GETNAME"));
         Assert.Equal("-ERR Client names cannot contain spaces, newlines or special characters.\r\n", _db.Run("CLIENT", "SETNAME", "a b"));

@@ -44,13 +44,7 @@ public sealed partial class CommandExecutor
         long count = 0;
         if (hasCount)
         {
-            if (!RedisNumber.TryParse(command[2], out count))
-            {
-                writer.Error(Replies.NotInteger);
-                return;
-            }
-
-            if (count < 0)
+            if (!RedisNumber.TryParse(command[2], out count) || count < 0)
             {
                 writer.Error(Replies.NotPositive);
                 return;

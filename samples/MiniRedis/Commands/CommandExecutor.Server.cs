@@ -84,12 +84,24 @@ public sealed partial class CommandExecutor
             writer.ErrorText("'"u8);
             writer.EndError();
         }
-        else if (IsWord(sub, "resetstat"u8) && command.Count == 2)
+        else if (IsWord(sub, "resetstat"u8))
         {
+            if (command.Count != 2)
+            {
+                WrongArity("config|resetstat"u8, writer);
+                return;
+            }
+
             writer.Ok();
         }
-        else if (IsWord(sub, "help"u8) && command.Count == 2)
+        else if (IsWord(sub, "help"u8))
         {
+            if (command.Count != 2)
+            {
+                WrongArity("config|help"u8, writer);
+                return;
+            }
+
             Help(writer, "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
                 "RESETSTAT", "    Reset statistics reported by the INFO command (MiniRedis keeps none).");
@@ -115,8 +127,14 @@ public sealed partial class CommandExecutor
         }
 
         ReadOnlySpan<byte> sub = command[1];
-        if (IsWord(sub, "count"u8) && command.Count == 2)
+        if (IsWord(sub, "count"u8))
         {
+            if (command.Count != 2)
+            {
+                WrongArity("command|count"u8, writer);
+                return;
+            }
+
             writer.Integer(CommandTable.All.Count);
         }
         else if (IsWord(sub, "info"u8))
@@ -157,8 +175,14 @@ public sealed partial class CommandExecutor
         {
             writer.ArrayHeader(0);   // no documentation: redis-cli falls back to its built-in help
         }
-        else if (IsWord(sub, "help"u8) && command.Count == 2)
+        else if (IsWord(sub, "help"u8))
         {
+            if (command.Count != 2)
+            {
+                WrongArity("command|help"u8, writer);
+                return;
+            }
+
             Help(writer, "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "(no subcommand)", "    Return details about all commands.",
                 "COUNT", "    Return the total number of commands.",
@@ -244,8 +268,14 @@ public sealed partial class CommandExecutor
                 writer.Integer(client.Id);
             }
         }
-        else if (IsWord(sub, "help"u8) && command.Count == 2)
+        else if (IsWord(sub, "help"u8))
         {
+            if (command.Count != 2)
+            {
+                WrongArity("client|help"u8, writer);
+                return;
+            }
+
             Help(writer, "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "GETNAME", "    Return the name of the current connection.",
                 "ID", "    Return the ID of the current connection.",

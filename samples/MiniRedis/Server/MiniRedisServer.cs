@@ -80,7 +80,9 @@ public sealed class MiniRedisServer : IDisposable
         }
 
         Keyspace = new Keyspace(Clock.Monotonic, _expiry);
-        _executor = new CommandExecutor(Keyspace, new ServerSettings { Port = LocalEndPoint.Port, Limits = _options.Limits });
+        var settings = new ServerSettings { Port = LocalEndPoint.Port, Limits = _options.Limits };
+        _executor = new CommandExecutor(Keyspace, settings);
+        Warmup.Run(settings);
     }
 
     /// <summary>The address clients connect to (with the actual port when bound to port 0).</summary>
@@ -100,6 +102,9 @@ public sealed class MiniRedisServer : IDisposable
 
     /// <summary>Connections closed because handling them threw something other than a socket error (a bug; 0 in tests).</summary>
     public long InternalErrors { get; private set; }
+
+    /// <summary>The last of <see cref="InternalErrors"/>, for diagnosis (printing it here could need a descriptor).</summary>
+    public Exception? LastInternalError { get; private set; }
 
     /// <summary>Makes <see cref="Run()"/> return soon. Thread-safe; may be called from a signal handler.</summary>
     public void Stop()
@@ -197,6 +202,7 @@ public sealed class MiniRedisServer : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             InternalErrors++;
+            LastInternalError = e;
             _writer.Clear();
             Close(token);   // a bug must cost one connection, not the server
         }

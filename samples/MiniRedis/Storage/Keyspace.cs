@@ -57,7 +57,7 @@ public sealed class Keyspace
             return null;
         }
 
-        if (entry.ExpiresAt < _clock.NowMilliseconds)
+        if (entry.HasExpiry && entry.ExpiresAt < _clock.NowMilliseconds)
         {
             Remove(entry);
             return null;
