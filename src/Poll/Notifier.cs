@@ -190,7 +190,7 @@ internal sealed class Notifier : IDisposable
             _registration.Register(registry, _eventFd.Fd, token, interest, trigger, _owner);
             if (IsDisposed)
             {
-                _registration.OnClose(_eventFd.Fd);
+                _registration.UndoRegister(registry, _eventFd.Fd);
                 ThrowIfDisposed("register");
             }
         }

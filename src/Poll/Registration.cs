@@ -111,6 +111,17 @@ internal struct Registration
         registry?.ForgetFd(fd);
     }
 
+    /// <summary>
+    /// Undoes a <see cref="Register"/> with <paramref name="registry"/> that a concurrent <c>Dispose</c> overtook:
+    /// that Dispose's <see cref="OnClose"/> may have run before the descriptor reached the backend, so forget it
+    /// in <paramref name="registry"/> itself (the poll(2) backend would otherwise keep the closed number).
+    /// </summary>
+    public void UndoRegister(Registry registry, int fd)
+    {
+        Interlocked.CompareExchange(ref _registry, null, registry);
+        registry.ForgetFd(fd);
+    }
+
     private readonly void ThrowIfNotRegisteredWith(Registry registry, string action, object owner)
     {
         Registry? current = Registry;

@@ -176,23 +176,78 @@ public sealed class TimerSource : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        ThrowIfDisposed("register");
-        _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
+        bool added = false;
+        try
+        {
+            // Hold the timerfd open while the kernel is told its number, so a concurrent Dispose cannot close it and
+            // let another descriptor take the number first; then undo the registration if Dispose came meanwhile.
+            AddRef(ref added, "register");
+            _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                _registration.UndoRegister(registry, _timerFd.Fd);
+                ThrowIfDisposed("register");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _timerFd.DangerousRelease();
+            }
+        }
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        ThrowIfDisposed("reregister");
-        _registration.Reregister(registry, _timerFd.Fd, token, interest, trigger, this);
+        bool added = false;
+        try
+        {
+            AddRef(ref added, "reregister");
+            _registration.Reregister(registry, _timerFd.Fd, token, interest, trigger, this);
+        }
+        finally
+        {
+            if (added)
+            {
+                _timerFd.DangerousRelease();
+            }
+        }
     }
 
     void ISource.Deregister(Registry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed("deregister");
-        _registration.Deregister(registry, _timerFd.Fd, this);
+        bool added = false;
+        try
+        {
+            AddRef(ref added, "deregister");
+            _registration.Deregister(registry, _timerFd.Fd, this);
+        }
+        finally
+        {
+            if (added)
+            {
+                _timerFd.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Takes a reference on the timerfd for a registry call; <see cref="ObjectDisposedException"/> once disposed.</summary>
+    private void AddRef(ref bool added, string action)
+    {
+        ThrowIfDisposed(action);
+        try
+        {
+            _timerFd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            ThrowIfDisposed(action);
+            throw;
+        }
     }
 
     /// <summary>Converts a due time; zero becomes 1 ns, because a zero <c>it_value</c> would disarm the timerfd.</summary>

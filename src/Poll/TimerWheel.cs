@@ -225,7 +225,7 @@ public sealed class TimerWheel : ISource, IDisposable
             _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
             if (Volatile.Read(ref _disposed) != 0)
             {
-                _registration.OnClose(_timerFd.Fd);
+                _registration.UndoRegister(registry, _timerFd.Fd);
                 ThrowIfDisposed("register");
             }
         }
