@@ -189,8 +189,9 @@ public sealed class TimerWheelTests : IDisposable
         {
             Assert.True(Loop.WaitFor(_poll, _events, Wheel), $"stalled after {received} of {Count}");
             wakeups++;
-            TimeSpan now = clock.Elapsed;
-            foreach (Token token in TakeAll(wheel, buffer))
+            List<Token> expired = TakeAll(wheel, buffer);
+            TimeSpan now = clock.Elapsed;   // after the wheel read its clock: a token it hands back expired by then
+            foreach (Token token in expired)
             {
                 int i = (int)(ulong)token;
                 Assert.False(seen[i], $"token {i} handed back twice");
