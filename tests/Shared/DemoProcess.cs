@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 
-namespace Services.Tests;
+namespace Polling.TestSupport;
 
 /// <summary>A demo program run as its own process (the dll next to the tests), as a user runs it.</summary>
 internal sealed class DemoProcess : IDisposable
