@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using Polling.Os;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Polling.Net.Os;
+
+/// <summary>
+/// The system calls of <see cref="AcceptLoop"/>'s error path, made without anything that can run out:
+/// <c>accept4</c> returning the raw descriptor (so a connection that is shed is closed without allocating a
+/// handle), <c>close</c>, and opening the reserve descriptor (<c>/dev/null</c>, close-on-exec) that the
+/// descriptor-exhaustion remedy gives up to make room for one <c>accept</c>. Each returns an errno instead of
+/// throwing; <c>EINTR</c> is retried.
+/// </summary>
+internal static unsafe class AcceptCalls
+{
+    public const int EPROTO = 71;
+    public const int ENONET = 64;
+
+    private static ReadOnlySpan<byte> DevNull => "/dev/null\0"u8;
+
+    /// <summary>
+    /// <c>accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)</c> on <paramref name="listener"/> without the peer's address.
+    /// Returns 0 and the new descriptor in <paramref name="fd"/>, or the errno (and -1).
+    /// </summary>
+    public static int Accept(SafeHandle listener, out int fd)
+    {
+        bool added = false;
+        listener.DangerousAddRef(ref added);
+        try
+        {
+            int listenerFd = (int)listener.DangerousGetHandle();
+            while (true)
+            {
+                int result = accept4(listenerFd, null, null, SocketCalls.SOCK_NONBLOCK | SocketCalls.SOCK_CLOEXEC);
+                if (result >= 0)
+                {
+                    fd = result;
+                    return 0;
+                }
+
+                int errno = Errno.Last;
+                if (errno != SocketErrors.EINTR)
+                {
+                    fd = -1;
+                    return errno;
+                }
+            }
+        }
+        finally
+        {
+            listener.DangerousRelease();
+        }
+    }
+
+    /// <summary>Closes a raw descriptor (an accepted connection that is shed, or the reserve); errors are ignored.</summary>
+    public static void Close(int fd) => close(fd);
+
+    /// <summary>Opens <c>/dev/null</c> read-only and close-on-exec: the reserve descriptor. Returns it, or -1 when none is free.</summary>
+    public static int OpenReserve()
+    {
+        fixed (byte* path = DevNull)
+        {
+            while (true)
+            {
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0 || Errno.Last != SocketErrors.EINTR)
+                {
+                    return fd;
+                }
+            }
+        }
+    }
+
+    /// <summary>Wraps an accepted descriptor into the handle a stream owns (allocates the handle).</summary>
+    public static FdHandle Adopt(int fd) => new(fd);
+
+    /// <summary>
+    /// <see langword="true"/> for the errors <c>accept(2)</c> documents as the peer's or the network's, not the
+    /// listener's: the connection is gone, accept the next one.
+    /// </summary>
+    public static bool IsConnectionError(int errno) => errno is SocketErrors.ECONNABORTED or EPROTO or SocketErrors.EPERM
+        or SocketErrors.ENETDOWN or SocketErrors.ENETUNREACH or SocketErrors.EHOSTDOWN or SocketErrors.EHOSTUNREACH
+        or SocketErrors.ENOPROTOOPT or SocketErrors.EOPNOTSUPP or ENONET or SocketErrors.ETIMEDOUT;
+
+    /// <summary><see langword="true"/> when the process (EMFILE) or the system (ENFILE) is out of descriptors.</summary>
+    public static bool IsOutOfDescriptors(int errno) => errno is SocketErrors.EMFILE or SocketErrors.ENFILE;
+
+    /// <summary><see langword="true"/> when the kernel is out of memory for a new socket (ENOBUFS, ENOMEM).</summary>
+    public static bool IsOutOfMemory(int errno) => errno is SocketErrors.ENOBUFS or SocketErrors.ENOMEM;
+}
