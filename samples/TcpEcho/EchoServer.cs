@@ -45,9 +45,19 @@ public sealed class EchoServer : IDisposable
     /// <summary>Binds the listener (backlog 4096) and prepares the loop; call <see cref="Run()"/> to serve.</summary>
     /// <param name="endpoint">Where to listen, e.g. 127.0.0.1:9000 (port 0 picks a free port).</param>
     public EchoServer(IPEndPoint endpoint)
+        : this(endpoint, reusePort: false)
+    {
+    }
+
+    /// <summary>
+    /// As <see cref="EchoServer(IPEndPoint)"/>; with <paramref name="reusePort"/> the listener sets <c>SO_REUSEPORT</c>, so
+    /// several servers (one per event loop, see <see cref="EchoLoops"/>) can listen on the same port and the kernel
+    /// spreads new connections over them.
+    /// </summary>
+    public EchoServer(IPEndPoint endpoint, bool reusePort)
     {
         _poll = new Poll();
-        _listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = 4096 });
+        _listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = 4096, ReusePort = reusePort });
         _stop = new Waker(_poll.Registry, StopToken);
         _poll.Registry.Register(_listener, ListenerToken, Interest.Readable);
         LocalEndPoint = _listener.LocalEndPoint;
@@ -190,7 +200,10 @@ public sealed class EchoServer : IDisposable
 
         try
         {
-            if (ev.IsWritable && !Flush(connection))
+            // The short-read drain (TcpStream.TryRead's drained) is safe unless this event reports the peer's FIN or
+            // urgent data: then read until would-block or end of stream.
+            bool stopAtShortRead = !ev.IsReadClosed && !ev.IsPriority;
+            if (ev.IsWritable && !Flush(connection, stopAtShortRead))
             {
                 return;
             }
@@ -198,7 +211,7 @@ public sealed class EchoServer : IDisposable
             // Readable, read-closed or error: read until the kernel has nothing more (edge triggering).
             if (ev.IsReadable || ev.IsReadClosed || ev.IsError)
             {
-                Pump(connection);
+                Pump(connection, stopAtShortRead);
             }
 
             if (connection.PeerDone && connection.Pending == 0)
@@ -215,12 +228,15 @@ public sealed class EchoServer : IDisposable
         }
     }
 
-    /// <summary>Reads and echoes until would-block, end of stream, or the pending output reaches the high-water mark.</summary>
-    private void Pump(Connection connection)
+    /// <summary>
+    /// Reads and echoes until would-block, end of stream, the pending output reaches the high-water mark, or — with
+    /// <paramref name="stopAtShortRead"/> — a read shorter than the buffer (one <c>recv</c> per round trip, not two).
+    /// </summary>
+    private void Pump(Connection connection, bool stopAtShortRead)
     {
         while (!connection.PeerDone && connection.Pending < HighWaterMark)
         {
-            if (!connection.Stream.TryRead(_readBuffer, out int read))
+            if (!connection.Stream.TryRead(_readBuffer, out int read, out bool drained))
             {
                 return;
             }
@@ -239,11 +255,15 @@ public sealed class EchoServer : IDisposable
 
             connection.Enqueue(data);
             PeakPendingBytes = Math.Max(PeakPendingBytes, connection.Pending);
+            if (drained && stopAtShortRead)
+            {
+                return;
+            }
         }
     }
 
     /// <summary>Writes pending output; returns false if the connection was closed. Resumes reading once drained.</summary>
-    private bool Flush(Connection connection)
+    private bool Flush(Connection connection, bool stopAtShortRead)
     {
         while (connection.Pending > 0)
         {
@@ -257,7 +277,7 @@ public sealed class EchoServer : IDisposable
 
         // Reading may have paused at the high-water mark with data left in the kernel: with edge triggering no
         // new event would come for it, so pump now.
-        Pump(connection);
+        Pump(connection, stopAtShortRead);
         return true;
     }
 

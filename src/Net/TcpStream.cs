@@ -69,7 +69,7 @@ namespace Polling.Net;
 /// }
 /// </code>
 /// </example>
-public sealed class TcpStream : ISource, IDisposable
+public sealed partial class TcpStream : ISource, IDisposable
 {
     private SourceCore _core;
 
