@@ -28,7 +28,8 @@ public sealed class EchoLoops : IDisposable
     /// <summary>Binds <paramref name="loops"/> listeners on <paramref name="endpoint"/> (port 0: one free port for all).</summary>
     /// <param name="endpoint">Where to listen.</param>
     /// <param name="loops">How many event loops (threads), 1 to 1024.</param>
-    public EchoLoops(IPEndPoint endpoint, int loops)
+    /// <param name="options">Every loop's options (backend, trigger, ...); <see cref="EchoServerOptions.ReusePort"/> is set for N &gt; 1.</param>
+    public EchoLoops(IPEndPoint endpoint, int loops, EchoServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
@@ -36,12 +37,17 @@ public sealed class EchoLoops : IDisposable
         _servers = new EchoServer[loops];
         try
         {
-            bool reusePort = loops > 1;
-            _servers[0] = new EchoServer(endpoint, reusePort);
+            EchoServerOptions each = options ?? new EchoServerOptions();
+            if (loops > 1)
+            {
+                each = each with { ReusePort = true };
+            }
+
+            _servers[0] = new EchoServer(endpoint, each);
             var shared = new IPEndPoint(endpoint.Address, _servers[0].LocalEndPoint.Port);
             for (int i = 1; i < loops; i++)
             {
-                _servers[i] = new EchoServer(shared, reusePort);
+                _servers[i] = new EchoServer(shared, each);
             }
         }
         catch
@@ -59,6 +65,15 @@ public sealed class EchoLoops : IDisposable
 
     /// <summary>Connections accepted by all loops since start.</summary>
     public long AcceptedConnections => _servers.Sum(server => server.AcceptedConnections);
+
+    /// <summary>Connections shed by all loops while descriptors were exhausted.</summary>
+    public long ShedConnections => _servers.Sum(server => server.ShedConnections);
+
+    /// <summary>Times any loop's accept ran out of descriptors or memory.</summary>
+    public long AcceptExhaustions => _servers.Sum(server => server.AcceptExhaustions);
+
+    /// <summary>Connections closed by all loops for being idle.</summary>
+    public long IdleClosedConnections => _servers.Sum(server => server.IdleClosedConnections);
 
     /// <summary>Runs loop 0 on the calling thread and the others on threads of their own; returns once all stopped.</summary>
     public void Run()
@@ -78,7 +93,7 @@ public sealed class EchoLoops : IDisposable
         }
     }
 
-    /// <summary>Makes every loop's <see cref="Run"/> return soon. Thread-safe.</summary>
+    /// <summary>Stops every loop the way <see cref="EchoServer.Stop"/> does (graceful); <see cref="Run"/> returns once all finished. Thread-safe.</summary>
     public void Stop()
     {
         foreach (EchoServer server in _servers)

@@ -7,11 +7,19 @@ using TcpListener = Polling.Net.TcpListener;
 namespace TcpEcho;
 
 /// <summary>
-/// A TCP echo server on one <see cref="Poll"/>: edge-triggered, a slab of connections indexed by token, one
-/// fixed read buffer for the whole loop, and per-connection pending output when a peer reads slower than it
-/// writes (Writable interest is registered only while output is pending; reading pauses above a high-water
-/// mark, so memory stays bounded). Allocation-free per read and write once the buffers have grown.
+/// A production TCP echo server on one <see cref="Poll"/>, built from Polling.Net's server building blocks: an
+/// <see cref="AcceptLoop"/> (accepts until would-block and survives running out of descriptors), a
+/// <see cref="ConnectionTable{T}"/> (late events of closed connections are not misdelivered), an
+/// <see cref="OutputQueue"/> per connection (pending echo in pooled chunks; reading pauses above
+/// <see cref="HighWaterMark"/>, so a client that does not read cannot grow the server's memory) and
+/// <see cref="IdleTimeouts"/> (a client that sends nothing for <see cref="EchoServerOptions.IdleTimeout"/> is closed).
 /// </summary>
+/// <remarks>
+/// One client's failure (a reset, a refused write) closes that client only. <see cref="Stop"/> shuts down
+/// gracefully: the listener closes, reading stops, every connection gets its pending echo and an orderly end of
+/// stream (FIN, not a reset), and <see cref="Run()"/> returns once all are closed — at the latest after
+/// <see cref="EchoServerOptions.ShutdownGrace"/>. Allocation-free per read and write in steady state.
+/// </remarks>
 /// <example>
 /// <code>
 /// using var server = new EchoServer(new IPEndPoint(IPAddress.Loopback, 0));
@@ -29,77 +37,111 @@ public sealed class EchoServer : IDisposable
     public const int HighWaterMark = 256 * 1024;
 
     private const Token ListenerToken = (Token)0;
-    private const Token StopToken = (Token)1;
-    private const ulong FirstConnection = 2;
+    private const Token AcceptRetryToken = (Token)1;
+    private const Token StopToken = (Token)2;
+    private const Token IdleToken = (Token)3;
+    private const Token GraceToken = (Token)4;
+    private const Token FirstConnection = (Token)16;
 
+    private readonly EchoServerOptions _options;
     private readonly Poll _poll;
-    private readonly TcpListener _listener;
+    private readonly AcceptLoop _accept;
     private readonly Waker _stop;
+    private readonly IdleTimeouts _idle;
+    private readonly TimerSource _grace;
+    private readonly ConnectionTable<Connection> _connections = new(FirstConnection, capacity: 1024);
     private readonly byte[] _readBuffer = new byte[64 * 1024];
+    private readonly Token[] _expired = new Token[64];
     private readonly Events _events = new(1024);
-    private readonly Stack<int> _freeSlots = new();
-    private Connection?[] _connections = new Connection?[64];
-    private int _slotsInUse;
-    private volatile bool _stopping;
+    private volatile bool _stopRequested;
+    private bool _shuttingDown;
+    private bool _finished;
+    private long _idleClosed;
 
-    /// <summary>Binds the listener (backlog 4096) and prepares the loop; call <see cref="Run()"/> to serve.</summary>
+    /// <summary>Binds the listener (backlog 4096) and prepares the loop with the default options; call <see cref="Run()"/> to serve.</summary>
     /// <param name="endpoint">Where to listen, e.g. 127.0.0.1:9000 (port 0 picks a free port).</param>
     public EchoServer(IPEndPoint endpoint)
-        : this(endpoint, reusePort: false)
+        : this(endpoint, new EchoServerOptions())
     {
     }
 
-    /// <summary>
-    /// As <see cref="EchoServer(IPEndPoint)"/>; with <paramref name="reusePort"/> the listener sets <c>SO_REUSEPORT</c>, so
-    /// several servers (one per event loop, see <see cref="EchoLoops"/>) can listen on the same port and the kernel
-    /// spreads new connections over them.
-    /// </summary>
-    public EchoServer(IPEndPoint endpoint, bool reusePort)
+    /// <summary>Binds the listener and prepares the loop; call <see cref="Run()"/> to serve.</summary>
+    /// <param name="endpoint">Where to listen (port 0 picks a free port).</param>
+    /// <param name="options">Backend, trigger, timeouts.</param>
+    public EchoServer(IPEndPoint endpoint, EchoServerOptions options)
     {
-        _poll = new Poll();
-        _listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = 4096, ReusePort = reusePort });
-        _stop = new Waker(_poll.Registry, StopToken);
-        _poll.Registry.Register(_listener, ListenerToken, Interest.Readable);
-        LocalEndPoint = _listener.LocalEndPoint;
+        ArgumentNullException.ThrowIfNull(endpoint);
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        Warmup.PrepareMethods(typeof(EchoServer)); // the code that first runs when descriptors are exhausted is ready now
+        _poll = new Poll(options.Backend);
+        try
+        {
+            var listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = options.Backlog, ReusePort = options.ReusePort });
+            LocalEndPoint = listener.LocalEndPoint;
+            _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken,
+                new AcceptLoopOptions { Trigger = options.Trigger, Remedy = options.Remedy });
+            _stop = new Waker(_poll.Registry, StopToken);
+            _idle = new IdleTimeouts(options.IdleTimeout);
+            _poll.Registry.Register(_idle, IdleToken, Interest.Readable);
+            _grace = new TimerSource();
+            _poll.Registry.Register(_grace, GraceToken, Interest.Readable);
+        }
+        catch
+        {
+            _accept?.Dispose();
+            _stop?.Dispose();
+            _idle?.Dispose();
+            _poll.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The address clients connect to (with the actual port when bound to port 0).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>Connections accepted since start.</summary>
-    public long AcceptedConnections { get; private set; }
+    public long AcceptedConnections => _accept.Accepted;
+
+    /// <summary>Connections accepted and closed at once because descriptors had run out.</summary>
+    public long ShedConnections => _accept.Shed;
+
+    /// <summary>How many times accepting hit descriptor or memory exhaustion.</summary>
+    public long AcceptExhaustions => _accept.Exhausted;
+
+    /// <summary>Connections closed because they stayed quiet for <see cref="EchoServerOptions.IdleTimeout"/>.</summary>
+    public long IdleClosedConnections => Volatile.Read(ref _idleClosed);
 
     /// <summary>Connections open right now.</summary>
-    public int OpenConnections => _slotsInUse;
+    public int OpenConnections => _connections.Count;
 
     /// <summary>
     /// <c>SO_SNDBUF</c> for accepted connections, in bytes; <see langword="null"/> (the default) leaves the kernel's
     /// auto-tuning on. A fixed size bounds the kernel memory per client, so more of a slow reader's backlog waits in
-    /// the server's own pending buffer (where the high-water mark applies).
+    /// the server's own pending output (where the high-water mark applies).
     /// </summary>
     public int? ConnectionSendBufferSize { get; init; }
 
     /// <summary>The most output ever held back for one slow reader, in bytes (0 if every echo went out at once).</summary>
     public int PeakPendingBytes { get; private set; }
 
-    /// <summary>Makes <see cref="Run()"/> return soon. Thread-safe; may be called from a signal handler.</summary>
+    /// <summary>Starts a graceful shutdown; <see cref="Run()"/> returns once it is done. Thread-safe; may be called from a signal handler.</summary>
     public void Stop()
     {
-        _stopping = true;
+        _stopRequested = true;
         _stop.Wake();
     }
 
-    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled (then shuts down gracefully).</summary>
     public void Run(CancellationToken cancellationToken)
     {
         using CancellationTokenRegistration registration = cancellationToken.Register(Stop);
         Run();
     }
 
-    /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
+    /// <summary>Serves on the calling thread until <see cref="Stop"/> is called and the shutdown has finished.</summary>
     public void Run()
     {
-        while (!_stopping)
+        while (!_finished)
         {
             RunOnce();
         }
@@ -117,15 +159,35 @@ public sealed class EchoServer : IDisposable
         {
             switch (ev.Token)
             {
-                case ListenerToken:
+                case ListenerToken or AcceptRetryToken:
                     AcceptAll();
                     break;
                 case StopToken:
+                    if (_stopRequested)
+                    {
+                        BeginShutdown();
+                    }
+
+                    break;
+                case IdleToken:
+                    CloseIdleConnections();
+                    break;
+                case GraceToken:
+                    if (_grace.TryReadExpirations(out _))
+                    {
+                        CloseAll(); // the grace period is over: whoever is left is closed now
+                    }
+
                     break;
                 default:
-                    Serve((int)((ulong)ev.Token - FirstConnection), ev);
+                    Serve(ev.Token, ev);
                     break;
             }
+        }
+
+        if (_shuttingDown && _connections.Count == 0)
+        {
+            _finished = true;
         }
 
         return _events.Count;
@@ -134,224 +196,203 @@ public sealed class EchoServer : IDisposable
     /// <summary>Closes every connection, the listener and the Poll.</summary>
     public void Dispose()
     {
-        for (int slot = 0; slot < _connections.Length; slot++)
-        {
-            _connections[slot]?.Stream.Dispose();
-            _connections[slot] = null;
-        }
-
-        _listener.Dispose();
+        CloseAll();
+        _accept.Dispose();
         _stop.Dispose();
+        _idle.Dispose();
+        _grace.Dispose();
         _poll.Dispose();
     }
 
     private void AcceptAll()
     {
-        while (true)
+        while (_accept.TryAccept(out TcpStream? stream))
         {
-            TcpStream? stream;
+            var connection = new Connection(stream);
+            Token token = _connections.Add(connection);
             try
             {
-                if (!_listener.TryAccept(out stream))
+                stream.NoDelay = true;
+                if (ConnectionSendBufferSize is { } size)
                 {
-                    return;
+                    stream.SendBufferSize = size;
                 }
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionAborted)
-            {
-                continue; // the client gave up before we accepted it: take the next one
-            }
-            catch (SocketException e)
-            {
-                // E.g. out of descriptors: stop accepting for now; the next readable edge (a new client) retries.
-                Console.Error.WriteLine($"accept failed: {e.Message}");
-                return;
-            }
 
-            stream.NoDelay = true;
-            if (ConnectionSendBufferSize is { } size)
-            {
-                stream.SendBufferSize = size;
+                _poll.Registry.Register(stream, token, Interest.Readable, _options.Trigger);
+                connection.Idle = _idle.Start(token);
             }
-
-            int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotsInUse;
-            if (slot == _connections.Length)
+            catch (Exception e) when (e is SocketException or IOException)
             {
-                Array.Resize(ref _connections, _connections.Length * 2);
+                Close(token); // that client is gone already, or the kernel refused it: the others go on
             }
-
-            var connection = new Connection(stream);
-            _connections[slot] = connection;
-            _slotsInUse++;
-            AcceptedConnections++;
-            _poll.Registry.Register(stream, (Token)(FirstConnection + (ulong)slot), Interest.Readable);
-
-            // Data may already be waiting; edge triggering reports it anyway (the registration is new), so the
-            // first readable event handles it.
         }
     }
 
-    private void Serve(int slot, Event ev)
+    private void Serve(Token token, Event ev)
     {
-        if (_connections[slot] is not { } connection)
+        if (!_connections.TryGet(token, out Connection? connection))
         {
             return; // a late event for a connection closed earlier in this batch
         }
 
         try
         {
-            // The short-read drain (TcpStream.TryRead's drained) is safe unless this event reports the peer's FIN or
-            // urgent data: then read until would-block or end of stream.
-            bool stopAtShortRead = !ev.IsReadClosed && !ev.IsPriority;
-            if (ev.IsWritable && !Flush(connection, stopAtShortRead))
+            OutputQueue output = connection.Output;
+            if (ev.IsWritable && !output.IsEmpty)
             {
+                int before = output.Length;
+                output.Flush(connection.Stream);
+                if (output.Length < before)
+                {
+                    _idle.Restart(ref connection.Idle, token); // the client takes its echo: not idle
+                }
+            }
+
+            if (!connection.PeerDone)
+            {
+                // The short-read drain (TcpStream.TryRead's drained) is safe unless this event reports the peer's
+                // FIN or urgent data: then read until would-block or end of stream.
+                Pump(token, connection, stopAtShortRead: !ev.IsReadClosed && !ev.IsPriority);
+            }
+
+            if (_shuttingDown && output.IsEmpty && !connection.SentEnd)
+            {
+                connection.Stream.Shutdown(SocketShutdown.Send); // all echoed: an orderly end of stream
+                connection.SentEnd = true;
+            }
+
+            if (connection.PeerDone && output.IsEmpty)
+            {
+                Close(token);
                 return;
             }
 
-            // Readable, read-closed or error: read until the kernel has nothing more (edge triggering).
-            if (ev.IsReadable || ev.IsReadClosed || ev.IsError)
-            {
-                Pump(connection, stopAtShortRead);
-            }
-
-            if (connection.PeerDone && connection.Pending == 0)
-            {
-                Close(slot);
-                return;
-            }
-
-            UpdateInterest(slot, connection);
+            output.UpdateInterest(_poll.Registry, connection.Stream, token, _options.Trigger, reading: !connection.PeerDone);
         }
         catch (SocketException)
         {
-            Close(slot); // reset by peer, or similar: nothing left to echo to
+            Close(token); // reset by the peer, or similar: nothing left to echo to
         }
     }
 
-    /// <summary>
-    /// Reads and echoes until would-block, end of stream, the pending output reaches the high-water mark, or — with
-    /// <paramref name="stopAtShortRead"/> — a read shorter than the buffer (one <c>recv</c> per round trip, not two).
-    /// </summary>
-    private void Pump(Connection connection, bool stopAtShortRead)
+    /// <summary>Reads and echoes until would-block, end of stream, the pending output reaches the high-water mark, or —
+    /// with <paramref name="stopAtShortRead"/> — a read shorter than the buffer (one <c>recv</c> per round trip, not two).
+    /// While shutting down, what arrives is read and dropped (so closing never resets the connection).</summary>
+    private void Pump(Token token, Connection connection, bool stopAtShortRead)
     {
-        while (!connection.PeerDone && connection.Pending < HighWaterMark)
+        OutputQueue output = connection.Output;
+        bool active = false;
+        while (!output.IsAboveHighWaterMark)
         {
             if (!connection.Stream.TryRead(_readBuffer, out int read, out bool drained))
             {
-                return;
+                break;
             }
 
             if (read == 0)
             {
                 connection.PeerDone = true;
-                return;
+                break;
             }
 
-            ReadOnlySpan<byte> data = _readBuffer.AsSpan(0, read);
-            if (connection.Pending == 0 && connection.Stream.TryWrite(data, out int written))
+            active = true;
+            if (!_shuttingDown)
             {
-                data = data[written..];
+                output.Write(connection.Stream, _readBuffer.AsSpan(0, read));
+                if (output.Length > PeakPendingBytes)
+                {
+                    PeakPendingBytes = output.Length;
+                }
             }
 
-            connection.Enqueue(data);
-            PeakPendingBytes = Math.Max(PeakPendingBytes, connection.Pending);
             if (drained && stopAtShortRead)
             {
-                return;
+                break;
             }
+        }
+
+        if (active)
+        {
+            _idle.Restart(ref connection.Idle, token);
         }
     }
 
-    /// <summary>Writes pending output; returns false if the connection was closed. Resumes reading once drained.</summary>
-    private bool Flush(Connection connection, bool stopAtShortRead)
+    private void CloseIdleConnections()
     {
-        while (connection.Pending > 0)
+        int expired;
+        do
         {
-            if (!connection.Stream.TryWrite(connection.PendingSpan, out int written))
+            expired = _idle.TakeExpired(_expired);
+            foreach (Token token in _expired.AsSpan(0, expired))
             {
-                return true; // still full: wait for the next writable event
+                if (_connections.Contains(token))
+                {
+                    _idleClosed++;
+                    Close(token);
+                }
             }
-
-            connection.Consume(written);
         }
-
-        // Reading may have paused at the high-water mark with data left in the kernel: with edge triggering no
-        // new event would come for it, so pump now.
-        Pump(connection, stopAtShortRead);
-        return true;
+        while (expired == _expired.Length);
     }
 
-    private void UpdateInterest(int slot, Connection connection)
+    private void BeginShutdown()
     {
-        bool wantWritable = connection.Pending > 0;
-        if (wantWritable != connection.WritableRegistered)
+        if (_shuttingDown)
         {
-            Interest interest = wantWritable ? Interest.Readable | Interest.Writable : Interest.Readable;
-            _poll.Registry.Reregister(connection.Stream, (Token)(FirstConnection + (ulong)slot), interest);
-            connection.WritableRegistered = wantWritable;
+            return;
+        }
+
+        _shuttingDown = true;
+        _accept.Stop();
+        _grace.SetOnce(_options.ShutdownGrace);
+        foreach (KeyValuePair<Token, Connection> entry in _connections)
+        {
+            Connection connection = entry.Value;
+            try
+            {
+                if (connection.Output.IsEmpty)
+                {
+                    connection.Stream.Shutdown(SocketShutdown.Send);
+                    connection.SentEnd = true;
+                }
+            }
+            catch (SocketException)
+            {
+                Close(entry.Key);
+            }
         }
     }
 
-    private void Close(int slot)
+    private void CloseAll()
     {
-        _connections[slot]!.Stream.Dispose();
-        _connections[slot] = null;
-        _freeSlots.Push(slot);
-        _slotsInUse--;
+        foreach (KeyValuePair<Token, Connection> entry in _connections)
+        {
+            Close(entry.Key);
+        }
     }
 
-    /// <summary>One client: its stream and the bytes read from it that it has not taken back yet.</summary>
+    private void Close(Token token)
+    {
+        if (_connections.Remove(token, out Connection? connection))
+        {
+            _idle.Cancel(connection.Idle);
+            connection.Output.Clear();
+            connection.Stream.Dispose();
+            _accept.ConnectionClosed(); // a paused accept loop may take the next client now
+        }
+    }
+
+    /// <summary>One client: its stream, the bytes it has not taken back yet, its idle deadline.</summary>
     private sealed class Connection(TcpStream stream)
     {
-        private byte[] _pending = [];
-        private int _start;
+        public TimerKey Idle;
 
         public TcpStream Stream { get; } = stream;
 
-        public int Pending { get; private set; }
+        public OutputQueue Output { get; } = new(HighWaterMark);
 
         public bool PeerDone { get; set; }
 
-        public bool WritableRegistered { get; set; }
-
-        public ReadOnlySpan<byte> PendingSpan => _pending.AsSpan(_start, Pending);
-
-        public void Enqueue(ReadOnlySpan<byte> data)
-        {
-            if (data.IsEmpty)
-            {
-                return;
-            }
-
-            if (_start + Pending + data.Length > _pending.Length)
-            {
-                // Compact, and grow only if that is not enough (the buffer is reused afterwards).
-                if (Pending + data.Length > _pending.Length)
-                {
-                    var grown = new byte[Math.Max(Pending + data.Length, Math.Max(4096, _pending.Length * 2))];
-                    PendingSpan.CopyTo(grown);
-                    _pending = grown;
-                }
-                else
-                {
-                    PendingSpan.CopyTo(_pending);
-                }
-
-                _start = 0;
-            }
-
-            data.CopyTo(_pending.AsSpan(_start + Pending));
-            Pending += data.Length;
-        }
-
-        public void Consume(int count)
-        {
-            _start += count;
-            Pending -= count;
-            if (Pending == 0)
-            {
-                _start = 0;
-            }
-        }
+        public bool SentEnd { get; set; }
     }
 }

@@ -1,33 +1,58 @@
-// TcpEcho: an echo server on Polling. One Poll, edge-triggered, a slab of connections indexed by token.
-//   dotnet run -c Release --project samples/TcpEcho -- [port] [--loops N]   (default 9000; 0 picks a free port;
-//   N event loops on N threads, each with its own SO_REUSEPORT listener; default 1)
-// Prints "listening on 127.0.0.1:PORT" once ready; Ctrl+C (SIGINT) or SIGTERM stops it with exit code 0.
+// TcpEcho: a production echo server on Polling's server building blocks (AcceptLoop, ConnectionTable,
+// OutputQueue, IdleTimeouts).
+//   dotnet run -c Release --project samples/TcpEcho -- [port] [--backend epoll|poll] [--trigger edge|level]
+//                                                      [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N]
+// port defaults to 9000 (0 picks a free port). Prints "listening on 127.0.0.1:PORT" once it accepts; SIGINT or
+// SIGTERM stops accepting, lets every client take its pending echo, closes, and exits with code 0.
+using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using Polling;
+using Polling.Net;
 using TcpEcho;
 
+const string Usage = "usage: TcpEcho [port] [--backend epoll|poll] [--trigger edge|level] [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N]";
 int port = 9000;
+var options = new EchoServerOptions();
 int loops = 1;
-string usage = "usage: TcpEcho [port] [--loops N]   (port 0..65535, default 9000, 0 picks a free one; N event loops, 1..1024, default 1)";
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] == "--loops")
+    string? value = i + 1 < args.Length ? args[i + 1] : null;
+    switch (args[i])
     {
-        if (i + 1 >= args.Length || !int.TryParse(args[++i], out loops) || loops is < 1 or > 1024)
-        {
-            Console.Error.WriteLine($"{usage}; --loops needs a number from 1 to 1024");
+        case "--backend" when value is "epoll" or "poll":
+            options = options with { Backend = value == "poll" ? PollBackend.Poll : PollBackend.Epoll };
+            i++;
+            break;
+        case "--trigger" when value is "edge" or "level":
+            options = options with { Trigger = value == "level" ? Trigger.Level : Trigger.Edge };
+            i++;
+            break;
+        case "--remedy" when value is "shed" or "pause":
+            options = options with { Remedy = value == "pause" ? AcceptExhaustionRemedy.Pause : AcceptExhaustionRemedy.ShedWithReserve };
+            i++;
+            break;
+        case "--loops" when int.TryParse(value, out int count) && count is >= 1 and <= 1024:
+            loops = count;
+            i++;
+            break;
+        case "--idle-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0:
+            options = options with { IdleTimeout = TimeSpan.FromSeconds(seconds) };
+            i++;
+            break;
+        default:
+            if (i == 0 && int.TryParse(args[0], out port) && port is >= 0 and <= 65535)
+            {
+                break;
+            }
+
+            Console.Error.WriteLine($"{Usage}\n(port 0..65535, default 9000; could not understand '{args[i]}')");
             return 2;
-        }
-    }
-    else if (!int.TryParse(args[i], out port) || port is < 0 or > 65535)
-    {
-        Console.Error.WriteLine($"{usage}; got '{args[i]}'");
-        return 2;
     }
 }
 
-// One loop per --loops, each with its own SO_REUSEPORT listener on the port (EchoLoops; N = 1: one plain EchoServer).
-using var server = new EchoLoops(new IPEndPoint(IPAddress.Loopback, port), loops);
+// --loops N: N event loops on N threads, each with its own SO_REUSEPORT listener on the port (EchoLoops).
+using var server = new EchoLoops(new IPEndPoint(IPAddress.Loopback, port), loops, options);
 
 // Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.
 void OnSignal(PosixSignalContext context)
@@ -41,5 +66,5 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal
 
 Console.WriteLine($"listening on {server.LocalEndPoint}");
 server.Run();
-Console.WriteLine($"stopped after {server.AcceptedConnections} connections");
+Console.WriteLine($"stopped after {server.AcceptedConnections} connections (shed {server.ShedConnections}, accept exhaustions {server.AcceptExhaustions}, idle-closed {server.IdleClosedConnections})");
 return 0;

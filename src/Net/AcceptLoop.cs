@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Polling.Net.Os;
 using Polling.Os;
@@ -75,6 +73,7 @@ public sealed class AcceptLoop : IDisposable
     private int _reserveFd = -1;
     private bool _registered;
     private bool _paused;
+    private bool _retrySoon;
     private bool _stopped;
     private bool _disposed;
     private long _accepted;
@@ -245,6 +244,21 @@ public sealed class AcceptLoop : IDisposable
     }
 
     /// <summary>
+    /// Tells the loop that a descriptor was freed (call it when you close a connection). If the loop is paused
+    /// for want of descriptors it retries within a millisecond instead of waiting out
+    /// <see cref="AcceptLoopOptions.RetryDelay"/>, so a backlog is served as fast as connections close. Costs
+    /// nothing while the loop is not paused, and one timer update per pause otherwise.
+    /// </summary>
+    public void ConnectionClosed()
+    {
+        if (_paused && !_retrySoon && !_stopped)
+        {
+            _retrySoon = true;
+            _retry.SetOnce(MinRetryDelay);
+        }
+    }
+
+    /// <summary>
     /// Stops accepting for good (the first step of a graceful shutdown): deregisters and closes the listener, so
     /// new clients are refused by the kernel, and cancels the retry timer. Connections already accepted are not
     /// touched. Idempotent.
@@ -258,6 +272,7 @@ public sealed class AcceptLoop : IDisposable
 
         _stopped = true;
         _paused = false;
+        _retrySoon = false;
         if (!_disposed)
         {
             _retry.Cancel();
@@ -412,6 +427,7 @@ public sealed class AcceptLoop : IDisposable
         }
 
         _paused = false;
+        _retrySoon = false;
         if (_remedy == AcceptExhaustionRemedy.ShedWithReserve && _reserveFd < 0)
         {
             _reserveFd = AcceptCalls.OpenReserve();
@@ -446,10 +462,10 @@ public sealed class AcceptLoop : IDisposable
         _registry.Deregister(_listener);
         _registry.Register(_listener, ListenerToken, Interest.Readable, _trigger);
         _ = AcceptCalls.IsConnectionError(0) || AcceptCalls.IsOutOfDescriptors(0) || AcceptCalls.IsOutOfMemory(0);
-        const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-        RuntimeHelpers.PrepareMethod(typeof(AcceptLoop).GetMethod(nameof(ShedBacklog), Private)!.MethodHandle);
-        RuntimeHelpers.PrepareMethod(typeof(AcceptLoop).GetMethod(nameof(Pause), Private)!.MethodHandle);
-        RuntimeHelpers.PrepareMethod(typeof(AcceptLoop).GetMethod(nameof(Resume), Private)!.MethodHandle);
+        // The streams this loop hands out name System.Net.Sockets types (SocketShutdown, UnixDomainSocketEndPoint)
+        // in their signatures and error messages: load that assembly now, not at the first shutdown or reset.
+        _ = typeof(SocketShutdown).Assembly;
+        Warmup.PrepareMethods(typeof(AcceptLoop));
     }
 
     private void Release()

@@ -1,0 +1,79 @@
+using static Polling.Net.Servers.Tests.Helpers;
+
+namespace Polling.Net.Servers.Tests;
+
+public class IdleTimeoutsTests
+{
+    [Fact]
+    public void AQuietConnectionExpiresARestartedOneDoesNotACancelledOneNever()
+    {
+        using var poll = new Poll();
+        var events = new Events(8);
+        using var idle = new IdleTimeouts(TimeSpan.FromMilliseconds(200));
+        const Token Timeouts = (Token)1;
+        poll.Registry.Register(idle, Timeouts, Interest.Readable);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimerKey quiet = idle.Start((Token)100);
+        TimerKey busy = idle.Start((Token)101);
+        TimerKey closed = idle.Start((Token)102);
+        Assert.True(idle.Cancel(closed));
+
+        var expired = new Token[8];
+        var seen = new List<Token>();
+        while (seen.Count == 0)
+        {
+            Assert.True(clock.Elapsed < Deadline);
+            idle.Restart(ref busy, (Token)101); // activity keeps it alive
+            poll.Wait(events, TimeSpan.FromMilliseconds(20));
+            seen.AddRange(expired.AsSpan(0, idle.TakeExpired(expired)).ToArray());
+        }
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(200), $"never early: {clock.Elapsed.TotalMilliseconds} ms");
+        Assert.Equal([(Token)100], seen);
+        Assert.False(idle.Cancel(quiet), "taken keys are stale");
+        Assert.Equal(1, idle.Count);
+    }
+
+    [Fact]
+    public void RestartingAStaleKeyStartsANewDeadline()
+    {
+        using var idle = new IdleTimeouts(TimeSpan.FromSeconds(30));
+        TimerKey key = idle.Start((Token)5, TimeSpan.Zero);
+        var expired = new Token[4];
+        Assert.Equal(1, idle.TakeExpired(expired));
+        idle.Restart(ref key, (Token)5);
+        Assert.Equal(1, idle.Count);
+        Assert.True(idle.Cancel(key));
+    }
+
+    [Fact]
+    public void RestartAllocatesNothing()
+    {
+        using var idle = new IdleTimeouts(TimeSpan.FromSeconds(30));
+        var keys = new TimerKey[100];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            keys[i] = idle.Start((Token)(ulong)i);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 100; round++)
+        {
+            for (int i = 0; i < keys.Length; i++)
+            {
+                idle.Restart(ref keys[i], (Token)(ulong)i);
+            }
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void MisuseGetsClearExceptions()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new IdleTimeouts(TimeSpan.Zero));
+        var idle = new IdleTimeouts(TimeSpan.FromSeconds(1));
+        idle.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => idle.Start((Token)1));
+    }
+}
