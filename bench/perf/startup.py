@@ -3,14 +3,13 @@
 
   python3 bench/perf/startup.py [--runs R] [--conns C] -- SERVER-CMD... {port}
 
-Each run starts the server, measures the time from spawn until it prints its 'listening' line (the median of R
+Each run starts the server on port 0 ({port} is replaced by 0), measures the time from spawn until it prints its 'listening' line (the median of R
 runs is printed), then (last run) opens C connections, echoes 64 bytes on each, and reads VmRSS and VmHWM."""
 import socket
 import statistics
 import subprocess
 import sys
 import time
-import random
 
 args = sys.argv[1:]
 runs, conns = 10, 100
@@ -24,8 +23,7 @@ while args and args[0] != "--":
 cmd = args[1:]
 times = []
 for run in range(runs):
-    port = random.randint(30000, 60000)
-    argv = [a.replace("{port}", str(port)) for a in cmd]
+    argv = [a.replace("{port}", "0") for a in cmd]   # port 0: a free port, read back from the 'listening' line
     start = time.perf_counter()
     server = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     line = server.stdout.readline()
@@ -34,6 +32,7 @@ for run in range(runs):
         server.kill()
         sys.exit(f"server did not print 'listening': {line!r}")
     times.append(elapsed * 1000)
+    port = int(line.strip().rsplit(":", 1)[1])
     if run == runs - 1:
         socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(conns)]
         for s in socks:
