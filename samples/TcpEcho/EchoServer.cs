@@ -76,7 +76,7 @@ public sealed class EchoServer : IDisposable
         _poll = new Poll(options.Backend);
         try
         {
-            var listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = options.Backlog });
+            var listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = options.Backlog, ReusePort = options.ReusePort });
             LocalEndPoint = listener.LocalEndPoint;
             _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken,
                 new AcceptLoopOptions { Trigger = options.Trigger, Remedy = options.Remedy });
@@ -250,7 +250,9 @@ public sealed class EchoServer : IDisposable
 
             if (!connection.PeerDone)
             {
-                Pump(token, connection);
+                // The short-read drain (TcpStream.TryRead's drained) is safe unless this event reports the peer's
+                // FIN or urgent data: then read until would-block or end of stream.
+                Pump(token, connection, stopAtShortRead: !ev.IsReadClosed && !ev.IsPriority);
             }
 
             if (_shuttingDown && output.IsEmpty && !connection.SentEnd)
@@ -273,15 +275,16 @@ public sealed class EchoServer : IDisposable
         }
     }
 
-    /// <summary>Reads and echoes until would-block, end of stream, or the pending output reaches the high-water mark.
+    /// <summary>Reads and echoes until would-block, end of stream, the pending output reaches the high-water mark, or —
+    /// with <paramref name="stopAtShortRead"/> — a read shorter than the buffer (one <c>recv</c> per round trip, not two).
     /// While shutting down, what arrives is read and dropped (so closing never resets the connection).</summary>
-    private void Pump(Token token, Connection connection)
+    private void Pump(Token token, Connection connection, bool stopAtShortRead)
     {
         OutputQueue output = connection.Output;
         bool active = false;
         while (!output.IsAboveHighWaterMark)
         {
-            if (!connection.Stream.TryRead(_readBuffer, out int read))
+            if (!connection.Stream.TryRead(_readBuffer, out int read, out bool drained))
             {
                 break;
             }
@@ -300,6 +303,11 @@ public sealed class EchoServer : IDisposable
                 {
                     PeakPendingBytes = output.Length;
                 }
+            }
+
+            if (drained && stopAtShortRead)
+            {
+                break;
             }
         }
 

@@ -29,4 +29,10 @@ public sealed record EchoServerOptions
 
     /// <summary>Listen backlog. Default 4096.</summary>
     public int Backlog { get; init; } = 4096;
+
+    /// <summary>
+    /// <c>SO_REUSEPORT</c> on the listener, so that several servers (one per event loop: <see cref="EchoLoops"/>,
+    /// <c>--loops N</c>) listen on the same port and the kernel spreads new connections over them. Default off.
+    /// </summary>
+    public bool ReusePort { get; init; }
 }

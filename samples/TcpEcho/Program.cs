@@ -1,7 +1,7 @@
 // TcpEcho: a production echo server on Polling's server building blocks (AcceptLoop, ConnectionTable,
 // OutputQueue, IdleTimeouts).
 //   dotnet run -c Release --project samples/TcpEcho -- [port] [--backend epoll|poll] [--trigger edge|level]
-//                                                      [--remedy shed|pause] [--idle-timeout SECONDS]
+//                                                      [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N]
 // port defaults to 9000 (0 picks a free port). Prints "listening on 127.0.0.1:PORT" once it accepts; SIGINT or
 // SIGTERM stops accepting, lets every client take its pending echo, closes, and exits with code 0.
 using System.Globalization;
@@ -11,9 +11,10 @@ using Polling;
 using Polling.Net;
 using TcpEcho;
 
-const string Usage = "usage: TcpEcho [port] [--backend epoll|poll] [--trigger edge|level] [--remedy shed|pause] [--idle-timeout SECONDS]";
+const string Usage = "usage: TcpEcho [port] [--backend epoll|poll] [--trigger edge|level] [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N]";
 int port = 9000;
 var options = new EchoServerOptions();
+int loops = 1;
 for (int i = 0; i < args.Length; i++)
 {
     string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -31,6 +32,10 @@ for (int i = 0; i < args.Length; i++)
             options = options with { Remedy = value == "pause" ? AcceptExhaustionRemedy.Pause : AcceptExhaustionRemedy.ShedWithReserve };
             i++;
             break;
+        case "--loops" when int.TryParse(value, out int count) && count is >= 1 and <= 1024:
+            loops = count;
+            i++;
+            break;
         case "--idle-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0:
             options = options with { IdleTimeout = TimeSpan.FromSeconds(seconds) };
             i++;
@@ -46,7 +51,8 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-using var server = new EchoServer(new IPEndPoint(IPAddress.Loopback, port), options);
+// --loops N: N event loops on N threads, each with its own SO_REUSEPORT listener on the port (EchoLoops).
+using var server = new EchoLoops(new IPEndPoint(IPAddress.Loopback, port), loops, options);
 
 // Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.
 void OnSignal(PosixSignalContext context)

@@ -51,7 +51,7 @@ public sealed class Registry
     /// sources registered under the same token are allowed (as in mio) and both are reported, each in its own event
     /// carrying that token — telling them apart is then up to you.</param>
     /// <param name="interest">What to watch; not empty.</param>
-    /// <param name="trigger">Exactly one of Edge or Level, optionally with Oneshot. Default: Edge.</param>
+    /// <param name="trigger">Exactly one of Edge or Level, optionally with Oneshot or <see cref="Trigger.Exclusive"/>. Default: Edge.</param>
     public void Register(ISource source, Token token, Interest interest, Trigger trigger = Trigger.Edge)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -69,6 +69,7 @@ public sealed class Registry
     {
         ArgumentNullException.ThrowIfNull(source);
         Validate(interest, trigger);
+        RefuseExclusiveReregister(trigger);
         ThrowIfDisposed();
         source.Reregister(this, token, interest, trigger);
     }
@@ -101,6 +102,7 @@ public sealed class Registry
     internal void ReregisterFd(int fd, Token token, Interest interest, Trigger trigger, object? source = null, bool rearmsOnWouldBlock = false)
     {
         Validate(interest, trigger);
+        RefuseExclusiveReregister(trigger);
         ThrowIfDisposed();
         int errno = _selector.Reregister(fd, token, interest, trigger, rearmsOnWouldBlock);
         if (errno != 0)
@@ -150,10 +152,39 @@ public sealed class Registry
         }
 
         Trigger mode = trigger & (Trigger.Edge | Trigger.Level);
-        if ((trigger & ~(Trigger.Edge | Trigger.Level | Trigger.Oneshot)) != 0 || mode == 0 || mode == (Trigger.Edge | Trigger.Level))
+        if ((trigger & ~(Trigger.Edge | Trigger.Level | Trigger.Oneshot | Trigger.Exclusive)) != 0 || mode == 0 || mode == (Trigger.Edge | Trigger.Level))
         {
             throw new ArgumentException(
                 $"Trigger '{trigger}' is not valid: give exactly one of Edge or Level, optionally with Oneshot (e.g. Trigger.Edge | Trigger.Oneshot).",
+                nameof(trigger));
+        }
+
+        ValidateExclusive(interest, trigger);
+    }
+
+    /// <summary>The rules of <see cref="Trigger.Exclusive"/> that the kernel would otherwise answer with EINVAL.</summary>
+    private static void ValidateExclusive(Interest interest, Trigger trigger)
+    {
+        if ((trigger & Trigger.Exclusive) == 0)
+        {
+            return;
+        }
+
+        if ((trigger & Trigger.Oneshot) != 0 || (interest & Interest.Priority) != 0)
+        {
+            throw new ArgumentException(
+                $"Trigger '{trigger}' with interest '{interest}' is not valid: Exclusive goes with Edge or Level and Readable and/or Writable, not with Oneshot or Priority (e.g. Trigger.Level | Trigger.Exclusive, Interest.Readable).",
+                nameof(trigger));
+        }
+    }
+
+    /// <summary>Reregister cannot make or change an exclusive registration (epoll refuses EPOLL_CTL_MOD with it).</summary>
+    private static void RefuseExclusiveReregister(Trigger trigger)
+    {
+        if ((trigger & Trigger.Exclusive) != 0)
+        {
+            throw new ArgumentException(
+                $"Trigger '{trigger}' is not valid in Reregister: an Exclusive registration cannot be changed. Deregister the source and Register it again.",
                 nameof(trigger));
         }
     }

@@ -38,4 +38,25 @@ public enum Trigger
 
     /// <summary>Report once, then stay silent until the source is reregistered (<c>EPOLLONESHOT</c>).</summary>
     Oneshot = 4,
+
+    /// <summary>
+    /// Wake only one of the Polls that wait on this descriptor (<c>EPOLLEXCLUSIVE</c>), for one listener shared by
+    /// several event loops: a new connection wakes one loop instead of all of them (the thundering herd). Add it to
+    /// Edge or Level in <see cref="Registry.Register"/> of a source watched for <see cref="Interest.Readable"/>
+    /// and/or <see cref="Interest.Writable"/>; not with <see cref="Oneshot"/> or <see cref="Interest.Priority"/>, and
+    /// not in <see cref="Registry.Reregister"/> (<see cref="ArgumentException"/>) — the kernel cannot change an
+    /// exclusive registration: deregister and register again instead. Reregistering a source that was registered
+    /// with it fails on epoll (<see cref="IOException"/> or <see cref="System.Net.Sockets.SocketException"/> with
+    /// EINVAL). On epoll an exclusive registration reports no <see cref="Event.IsReadClosed"/> (the kernel refuses
+    /// <c>EPOLLRDHUP</c> with it); hang-ups and errors are still reported. The poll(2) backend accepts it and ignores
+    /// it: every Poll waiting on the descriptor is woken, which is correct, only less efficient. Several loops with
+    /// their own <c>SO_REUSEPORT</c> listeners (<c>TcpListenerOptions.ReusePort</c>) need no exclusive wake-ups.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// // one listener, one Poll per core: each loop registers the same descriptor exclusively
+    /// loopPoll.Registry.Register(new SourceFd(listenerFd), Listener, Interest.Readable, Trigger.Level | Trigger.Exclusive);
+    /// </code>
+    /// </example>
+    Exclusive = 8,
 }

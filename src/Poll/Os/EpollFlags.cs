@@ -12,6 +12,7 @@ internal static class EpollFlags
     public const uint Err = 0x008;
     public const uint Hup = 0x010;
     public const uint RdHup = 0x2000;
+    public const uint Exclusive = 1u << 28;
     public const uint Oneshot = 1u << 30;
     public const uint EdgeTriggered = 1u << 31;
 
@@ -24,6 +25,7 @@ internal static class EpollFlags
         if ((interest & Interest.Priority) != 0) bits |= Pri;
         if ((trigger & Trigger.Edge) != 0) bits |= EdgeTriggered;
         if ((trigger & Trigger.Oneshot) != 0) bits |= Oneshot;
+        if ((trigger & Trigger.Exclusive) != 0) bits = (bits & ~RdHup) | Exclusive;   // the kernel refuses RDHUP with it
         return bits;
     }
 }
