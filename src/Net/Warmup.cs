@@ -34,12 +34,11 @@ public static class Warmup
     /// <summary>Compiles every non-generic method and constructor of <paramref name="type"/> and of its nested types now.</summary>
     /// <param name="type">The server's type (e.g. <c>typeof(MyServer)</c>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="type"/> is null.</exception>
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Method bodies are only inspected to skip abstract/extern methods; with NativeAOT (where trimming applies) the method returns before, everything being compiled ahead of time.")]
     public static void PrepareMethods(
         [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.All)] Type type)
     {
         ArgumentNullException.ThrowIfNull(type);
-        if (!RuntimeFeature.IsDynamicCodeCompiled || type.ContainsGenericParameters)   // NativeAOT: nothing to prepare (GetMethodBody throws there)
+        if (!RuntimeFeature.IsDynamicCodeCompiled || type.ContainsGenericParameters)   // NativeAOT: everything is compiled already
         {
             return;
         }
