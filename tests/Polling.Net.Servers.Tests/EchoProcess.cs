@@ -73,6 +73,11 @@ internal sealed class EchoProcess : IDisposable
     /// <summary>How many descriptors the process holds now.</summary>
     public int OpenDescriptors() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Length;
 
+    /// <summary>How many of the server's descriptors are sockets (the listener and its connections): what clients hold
+    /// open. The runtime opens pipes and maps files lazily on its own schedule, so those are not counted.</summary>
+    public int OpenSockets() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd")
+        .Count(fd => { try { return new FileInfo(fd).LinkTarget?.StartsWith("socket:", StringComparison.Ordinal) == true; } catch (IOException) { return false; } });
+
     /// <summary>Sends SIGTERM and waits for the exit; returns the exit code and everything it printed after "listening on".</summary>
     public (int ExitCode, string Output) Terminate()
     {
