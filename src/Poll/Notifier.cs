@@ -180,26 +180,9 @@ internal sealed class Notifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        ThrowIfDisposed("register");
-        bool added = false;
-        try
+        if (!_registration.Register(registry, _eventFd, ref _disposed, token, interest, trigger, _owner))
         {
-            // Hold the eventfd open while the kernel is told its number, so a concurrent Dispose cannot close it and
-            // let another descriptor take the number first; then undo the registration if Dispose came meanwhile.
-            AddRef(ref added, "register");
-            _registration.Register(registry, _eventFd.Fd, token, interest, trigger, _owner);
-            if (IsDisposed)
-            {
-                _registration.UndoRegister(registry, _eventFd.Fd);
-                ThrowIfDisposed("register");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _eventFd.DangerousRelease();
-            }
+            ThrowIfDisposed("register");
         }
     }
 
@@ -208,18 +191,9 @@ internal sealed class Notifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        bool added = false;
-        try
+        if (!_registration.Reregister(registry, _eventFd, ref _disposed, token, interest, trigger, _owner))
         {
-            AddRef(ref added, "reregister");
-            _registration.Reregister(registry, _eventFd.Fd, token, interest, trigger, _owner);
-        }
-        finally
-        {
-            if (added)
-            {
-                _eventFd.DangerousRelease();
-            }
+            ThrowIfDisposed("reregister");
         }
     }
 
@@ -227,33 +201,9 @@ internal sealed class Notifier : IDisposable
     public void Deregister(Registry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        bool added = false;
-        try
+        if (!_registration.Deregister(registry, _eventFd, ref _disposed, _owner))
         {
-            AddRef(ref added, "deregister");
-            _registration.Deregister(registry, _eventFd.Fd, _owner);
-        }
-        finally
-        {
-            if (added)
-            {
-                _eventFd.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary>Keeps the eventfd open for the duration of a registry call; <see cref="ObjectDisposedException"/> naming the owner once closed.</summary>
-    private void AddRef(ref bool added, string action)
-    {
-        ThrowIfDisposed(action);
-        try
-        {
-            _eventFd.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            ThrowIfDisposed(action);
-            throw;
+            ThrowIfDisposed("deregister");
         }
     }
 

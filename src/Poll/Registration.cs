@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Polling.Os;
 
 namespace Polling;
 
@@ -112,7 +113,108 @@ internal struct Registration
     }
 
     /// <summary>
-    /// Undoes a <see cref="Register"/> with <paramref name="registry"/> that a concurrent <c>Dispose</c> overtook:
+    /// <see cref="Register(Registry, int, Token, Interest, Trigger, object)"/> for a source that owns
+    /// <paramref name="handle"/> and a <paramref name="disposed"/> flag: the descriptor is held open while the
+    /// backend is told its number (a concurrent <c>Dispose</c> cannot let another descriptor take that number first),
+    /// and a registration that <c>Dispose</c> overtook is undone. Returns <see langword="false"/>, with nothing
+    /// registered, when the source was disposed before or during the call: the caller then throws its
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public bool Register(Registry registry, FdHandle handle, ref int disposed, Token token, Interest interest, Trigger trigger, object owner)
+    {
+        bool added = false;
+        try
+        {
+            if (!Hold(handle, ref disposed, ref added))
+            {
+                return false;
+            }
+
+            Register(registry, handle.Fd, token, interest, trigger, owner);
+            if (Volatile.Read(ref disposed) != 0)
+            {
+                UndoRegister(registry, handle.Fd);
+                return false;
+            }
+
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary><see cref="Reregister(Registry, int, Token, Interest, Trigger, object)"/> with <paramref name="handle"/> held open; <see langword="false"/> once disposed.</summary>
+    public readonly bool Reregister(Registry registry, FdHandle handle, ref int disposed, Token token, Interest interest, Trigger trigger, object owner)
+    {
+        bool added = false;
+        try
+        {
+            if (!Hold(handle, ref disposed, ref added))
+            {
+                return false;
+            }
+
+            Reregister(registry, handle.Fd, token, interest, trigger, owner);
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary><see cref="Deregister(Registry, int, object)"/> with <paramref name="handle"/> held open; <see langword="false"/> once disposed.</summary>
+    public bool Deregister(Registry registry, FdHandle handle, ref int disposed, object owner)
+    {
+        bool added = false;
+        try
+        {
+            if (!Hold(handle, ref disposed, ref added))
+            {
+                return false;
+            }
+
+            Deregister(registry, handle.Fd, owner);
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Takes a reference on <paramref name="handle"/> unless the owner is disposed (or its handle closed by that Dispose).</summary>
+    private static bool Hold(FdHandle handle, ref int disposed, ref bool added)
+    {
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return true;
+        }
+        catch (ObjectDisposedException) when (Volatile.Read(ref disposed) != 0)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Undoes a <see cref="Register(Registry, int, Token, Interest, Trigger, object)"/> with <paramref name="registry"/> that a concurrent <c>Dispose</c> overtook:
     /// that Dispose's <see cref="OnClose"/> may have run before the descriptor reached the backend, so forget it
     /// in <paramref name="registry"/> itself (the poll(2) backend would otherwise keep the closed number).
     /// </summary>

@@ -176,25 +176,9 @@ public sealed class TimerSource : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        bool added = false;
-        try
+        if (!_registration.Register(registry, _timerFd, ref _disposed, token, interest, trigger, this))
         {
-            // Hold the timerfd open while the kernel is told its number, so a concurrent Dispose cannot close it and
-            // let another descriptor take the number first; then undo the registration if Dispose came meanwhile.
-            AddRef(ref added, "register");
-            _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                _registration.UndoRegister(registry, _timerFd.Fd);
-                ThrowIfDisposed("register");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _timerFd.DangerousRelease();
-            }
+            ThrowIfDisposed("register");
         }
     }
 
@@ -202,51 +186,18 @@ public sealed class TimerSource : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        bool added = false;
-        try
+        if (!_registration.Reregister(registry, _timerFd, ref _disposed, token, interest, trigger, this))
         {
-            AddRef(ref added, "reregister");
-            _registration.Reregister(registry, _timerFd.Fd, token, interest, trigger, this);
-        }
-        finally
-        {
-            if (added)
-            {
-                _timerFd.DangerousRelease();
-            }
+            ThrowIfDisposed("reregister");
         }
     }
 
     void ISource.Deregister(Registry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        bool added = false;
-        try
+        if (!_registration.Deregister(registry, _timerFd, ref _disposed, this))
         {
-            AddRef(ref added, "deregister");
-            _registration.Deregister(registry, _timerFd.Fd, this);
-        }
-        finally
-        {
-            if (added)
-            {
-                _timerFd.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary>Takes a reference on the timerfd for a registry call; <see cref="ObjectDisposedException"/> once disposed.</summary>
-    private void AddRef(ref bool added, string action)
-    {
-        ThrowIfDisposed(action);
-        try
-        {
-            _timerFd.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            ThrowIfDisposed(action);
-            throw;
+            ThrowIfDisposed("deregister");
         }
     }
 

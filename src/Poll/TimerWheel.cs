@@ -215,31 +215,9 @@ public sealed class TimerWheel : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        ThrowIfDisposed("register");
-        bool added = false;
-        try
-        {
-            // Hold the timerfd open while the kernel is told its number (a concurrent Dispose cannot let another
-            // descriptor take it), and undo the registration if Dispose came meanwhile.
-            _timerFd.DangerousAddRef(ref added);
-            _registration.Register(registry, _timerFd.Fd, token, interest, trigger, this);
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                _registration.UndoRegister(registry, _timerFd.Fd);
-                ThrowIfDisposed("register");
-            }
-        }
-        catch (ObjectDisposedException) when (!added)
+        if (!_registration.Register(registry, _timerFd, ref _disposed, token, interest, trigger, this))
         {
             ThrowIfDisposed("register");
-            throw;
-        }
-        finally
-        {
-            if (added)
-            {
-                _timerFd.DangerousRelease();
-            }
         }
     }
 
@@ -247,15 +225,19 @@ public sealed class TimerWheel : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        ThrowIfDisposed("reregister");
-        _registration.Reregister(registry, _timerFd.Fd, token, interest, trigger, this);
+        if (!_registration.Reregister(registry, _timerFd, ref _disposed, token, interest, trigger, this))
+        {
+            ThrowIfDisposed("reregister");
+        }
     }
 
     void ISource.Deregister(Registry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        ThrowIfDisposed("deregister");
-        _registration.Deregister(registry, _timerFd.Fd, this);
+        if (!_registration.Deregister(registry, _timerFd, ref _disposed, this))
+        {
+            ThrowIfDisposed("deregister");
+        }
     }
 
     /// <summary>The tick up to which the wheel has processed time.</summary>
