@@ -265,14 +265,11 @@ public sealed class HttpServer : IDisposable
                 BeginLinger(token, connection);
             }
 
-            if (connection.PeerDone && connection.Output.IsEmpty)
+            if (connection.Output.UpdateInterest(_poll.Registry, connection.Stream!, token,
+                    reading: !connection.PeerDone && connection.State != ConnectionState.Closing) == InterestUpdate.Close)
             {
-                Close(token, connection);
-                return;
+                Close(token, connection); // every answer is out and the client is done
             }
-
-            connection.Output.UpdateInterest(_poll.Registry, connection.Stream!, token,
-                reading: !connection.PeerDone && connection.State != ConnectionState.Closing);
         }
         catch (SocketException)
         {
