@@ -412,13 +412,10 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
                 _output.Flush(_stream);
                 Connection.Sent(before - _output.Length);
 
-                if ((_closing || _peerDone) && _output.IsEmpty)
+                if (_output.UpdateInterest(_server.Poll.Registry, _stream, Token, reading: !_peerDone && !_closing) == InterestUpdate.Close)
                 {
-                    CloseNow(_closing ? DisconnectReason.Closed : DisconnectReason.PeerClosed);
-                    return;
+                    CloseNow(_closing ? DisconnectReason.Closed : DisconnectReason.PeerClosed); // all sent, nothing more to read
                 }
-
-                _output.UpdateInterest(_server.Poll.Registry, _stream, Token, reading: !_peerDone && !_closing);
             }
             catch (SocketException)
             {

@@ -60,6 +60,10 @@ public sealed class HttpServer : IDisposable
     private readonly Events _events = new(1024);
     private readonly Token[] _expired = new Token[64];
     private readonly byte[] _buffer;
+    private readonly byte[] _answers = new byte[32 * 1024];
+    private int _answersLength;
+    private readonly long _idleMilliseconds;
+    private long _now; // Environment.TickCount64 after the last Wait: the clock of the idle deadlines
     private readonly int _carryRoom;
     private readonly bool _shortReadDrains;
     private volatile bool _stopping;
@@ -78,6 +82,7 @@ public sealed class HttpServer : IDisposable
         _carryRoom = new HttpRequestParser(_options.MaxHeaderBytes, _options.MaxBodyBytes).MaxUnconsumedBytes;
         _buffer = new byte[_carryRoom + _options.ReadBufferSize];
         _poll = new Poll(_options.Backend);
+        _idleMilliseconds = (long)Math.Ceiling(_options.IdleTimeout.TotalMilliseconds);
         _shortReadDrains = _poll.Backend == PollBackend.Epoll;
         try
         {
@@ -152,6 +157,7 @@ public sealed class HttpServer : IDisposable
     public int RunOnce(TimeSpan? timeout = null)
     {
         _poll.Wait(_events, timeout);
+        _now = Environment.TickCount64;
         _responses.SetDate(DateTimeOffset.UtcNow);
         foreach (Event ev in _events)
         {
@@ -213,6 +219,7 @@ public sealed class HttpServer : IDisposable
             }
 
             connection.Idle = _idle.Start(token);
+            connection.LastActive = _now;
         }
     }
 
@@ -224,11 +231,24 @@ public sealed class HttpServer : IDisposable
             count = _idle.TakeExpired(_expired);
             for (int i = 0; i < count; i++)
             {
-                if (_connections.Remove(_expired[i], out Connection? connection))
+                Token token = _expired[i];
+                if (!_connections.TryGet(token, out Connection? connection))
                 {
-                    IdleClosed++;
-                    Recycle(connection);
+                    continue;
                 }
+
+                // Activity only stamps the connection (no timer work per request); the deadline it set is checked
+                // here, when the one it replaced comes due (Netty's IdleStateHandler does the same).
+                long idleFor = _now - connection.LastActive;
+                if (connection.State == ConnectionState.Open && idleFor < _idleMilliseconds)
+                {
+                    connection.Idle = _idle.Start(token, TimeSpan.FromMilliseconds(_idleMilliseconds - idleFor));
+                    continue;
+                }
+
+                _connections.Remove(token);
+                IdleClosed++;
+                Recycle(connection);
             }
         }
         while (count == _expired.Length);
@@ -245,7 +265,7 @@ public sealed class HttpServer : IDisposable
                 connection.Output.Flush(connection.Stream!);
                 if (connection.Output.Length < before && connection.State == ConnectionState.Open)
                 {
-                    _idle.Restart(ref connection.Idle, token); // a slow reader that reads is not idle
+                    connection.LastActive = _now; // a slow reader that reads is not idle
                 }
             }
 
@@ -257,7 +277,7 @@ public sealed class HttpServer : IDisposable
             {
                 // Readable, or reading had paused above the high-water mark and may resume: with edge triggering
                 // no new event would come for what arrived meanwhile.
-                Pump(token, connection, ev.IsReadClosed);
+                Pump(connection, ev.IsReadClosed);
             }
 
             if (connection.State == ConnectionState.Closing && connection.Output.IsEmpty)
@@ -265,14 +285,11 @@ public sealed class HttpServer : IDisposable
                 BeginLinger(token, connection);
             }
 
-            if (connection.PeerDone && connection.Output.IsEmpty)
+            if (connection.Output.UpdateInterest(_poll.Registry, connection.Stream!, token,
+                    reading: !connection.PeerDone && connection.State != ConnectionState.Closing) == InterestUpdate.Close)
             {
-                Close(token, connection);
-                return;
+                Close(token, connection); // every answer is out and the client is done
             }
-
-            connection.Output.UpdateInterest(_poll.Registry, connection.Stream!, token,
-                reading: !connection.PeerDone && connection.State != ConnectionState.Closing);
         }
         catch (SocketException)
         {
@@ -281,7 +298,7 @@ public sealed class HttpServer : IDisposable
     }
 
     /// <summary>Reads and answers until the socket is drained, the client is done, or the output is above its mark.</summary>
-    private void Pump(Token token, Connection connection, bool readClosed)
+    private void Pump(Connection connection, bool readClosed)
     {
         TcpStream stream = connection.Stream!;
         bool drains = _shortReadDrains && !readClosed;
@@ -308,15 +325,19 @@ public sealed class HttpServer : IDisposable
             connection.CarryLength = 0;
             // A short read drained the socket: epoll reports every later arrival as a new edge. Not so for an end of
             // stream that came with this data (already reported, as read-closed): read on until it shows.
-            if (!Answer(token, connection, _buffer.AsSpan(0, carried + read)) || (read < room.Length && drains))
+            if (!Answer(connection, _buffer.AsSpan(0, carried + read)) || (read < room.Length && drains))
             {
                 return;
             }
         }
     }
 
-    /// <summary>Parses what arrived, queues the answers and flushes once; false when reading should stop.</summary>
-    private bool Answer(Token token, Connection connection, ReadOnlySpan<byte> input)
+    /// <summary>
+    /// Parses what arrived and answers it: the answers of one read are gathered in one loop-wide buffer and written
+    /// with one call (straight to the kernel when nothing waits; what it does not take is queued). False when
+    /// reading should stop.
+    /// </summary>
+    private bool Answer(Connection connection, ReadOnlySpan<byte> input)
     {
         HttpRequestParser parser = connection.Parser;
         OutputQueue output = connection.Output;
@@ -327,12 +348,13 @@ public sealed class HttpServer : IDisposable
             input = input[consumed..];
             if (parser.TakeContinueRequest())
             {
-                output.Enqueue(HttpResponses.Continue); // the client waits for it before it sends the body
+                Gather(connection, HttpResponses.Continue); // the client waits for it before it sends the body
             }
+
             if (status == ParseStatus.Request)
             {
                 HttpRequest request = parser.Request;
-                output.Enqueue(_responses.For(request));
+                Gather(connection, _responses.For(request));
                 Requests++;
                 if (request.KeepAlive)
                 {
@@ -345,7 +367,7 @@ public sealed class HttpServer : IDisposable
 
             if (status == ParseStatus.Error)
             {
-                output.Enqueue(_responses.ForError(parser.ErrorStatus));
+                Gather(connection, _responses.ForError(parser.ErrorStatus));
                 ProtocolErrors++;
                 connection.State = ConnectionState.Closing;
                 break;
@@ -360,14 +382,48 @@ public sealed class HttpServer : IDisposable
             break;
         }
 
-        if (Requests != requests && connection.State == ConnectionState.Open)
+        if (Requests != requests)
         {
-            _idle.Restart(ref connection.Idle, token);
+            connection.LastActive = _now; // the idle deadline restarts when a request completes
         }
 
+        SendGathered(connection);
         PeakQueuedBytes = Math.Max(PeakQueuedBytes, output.Length);
-        output.Flush(connection.Stream!);
         return connection.State == ConnectionState.Open && !output.IsAboveHighWaterMark;
+    }
+
+    /// <summary>Adds an answer to the ones gathered for this read (sending those first when the buffer is full).</summary>
+    private void Gather(Connection connection, ReadOnlySpan<byte> answer)
+    {
+        if (_answers.Length - _answersLength < answer.Length)
+        {
+            SendGathered(connection);
+            if (answer.Length > _answers.Length)
+            {
+                connection.Output.Enqueue(answer);
+                return;
+            }
+        }
+
+        answer.CopyTo(_answers.AsSpan(_answersLength));
+        _answersLength += answer.Length;
+    }
+
+    /// <summary>Writes the gathered answers after whatever waits, then tries to flush (one send when nothing waited).</summary>
+    private void SendGathered(Connection connection)
+    {
+        OutputQueue output = connection.Output;
+        ReadOnlySpan<byte> gathered = _answers.AsSpan(0, _answersLength);
+        _answersLength = 0;
+        if (output.IsEmpty)
+        {
+            output.Write(connection.Stream!, gathered);   // straight to the kernel; what it does not take is queued
+        }
+        else
+        {
+            output.Enqueue(gathered);
+            output.Flush(connection.Stream!);
+        }
     }
 
     /// <summary>Everything is sent: say so with a FIN and wait (briefly) for the client to close.</summary>
@@ -439,6 +495,9 @@ public sealed class HttpServer : IDisposable
         public ConnectionState State { get; set; }
 
         public bool PeerDone { get; set; }
+
+        /// <summary>When (<see cref="Environment.TickCount64"/>) a request last completed or a slow reader took answers.</summary>
+        public long LastActive { get; set; }
 
         public void Open(TcpStream stream)
         {

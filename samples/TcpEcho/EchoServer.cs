@@ -261,13 +261,11 @@ public sealed class EchoServer : IDisposable
                 connection.SentEnd = true;
             }
 
-            if (connection.PeerDone && output.IsEmpty)
+            if (output.UpdateInterest(_poll.Registry, connection.Stream, token, _options.Trigger, reading: !connection.PeerDone)
+                == InterestUpdate.Close)
             {
-                Close(token);
-                return;
+                Close(token); // all echoed and the peer is done
             }
-
-            output.UpdateInterest(_poll.Registry, connection.Stream, token, _options.Trigger, reading: !connection.PeerDone);
         }
         catch (SocketException)
         {

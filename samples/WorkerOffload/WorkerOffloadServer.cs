@@ -396,6 +396,8 @@ public sealed class WorkerOffloadServer : IDisposable
             return;
         }
 
+        // InterestUpdate.Close here means only that the socket needs no event: jobs are still running, and their
+        // replies come through the channel, which calls this again.
         output.UpdateInterest(_poll.Registry, connection.Stream, token, reading: !connection.PeerDone && !connection.Closing);
     }
 

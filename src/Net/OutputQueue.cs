@@ -20,9 +20,11 @@ namespace Polling.Net;
 /// The mark is soft — <see cref="Enqueue"/> never refuses — so a single large reply still goes out whole.</para>
 /// <para><b>Interest.</b> After handling an event call <see cref="UpdateInterest"/>: it reregisters the stream only
 /// when what it needs changed — <see cref="Interest.Writable"/> while output waits, <see cref="Interest.Readable"/>
-/// unless the queue is above its high-water mark (or you say reading is over). Re-adding Readable re-evaluates
-/// readiness, so data that arrived while reading was paused is reported then, with edge or level triggering. The
-/// queue assumes the stream was registered with <see cref="Interest.Readable"/> alone.</para>
+/// unless the queue is above its high-water mark (or you say reading is over) — and tells you which happened
+/// (<see cref="InterestUpdate.Unchanged"/>, <see cref="InterestUpdate.Reregistered"/>), or that the connection
+/// needs neither direction any more and is to be closed (<see cref="InterestUpdate.Close"/>). Re-adding Readable
+/// re-evaluates readiness, so data that arrived while reading was paused is reported then, with edge or level
+/// triggering. The queue assumes the stream was registered with <see cref="Interest.Readable"/> alone.</para>
 /// <para><b>Memory.</b> Chunks come from a <see cref="BufferPool"/> (by default the loop thread's) and go back to
 /// it as they are written, so an idle connection holds no buffer. <see cref="Clear"/> drops what waits (on close)
 /// and readies the queue for the next connection. Allocation-free once the pool is warm. Not thread-safe.</para>
@@ -40,8 +42,10 @@ namespace Polling.Net;
 ///         output.Enqueue(buffer.AsSpan(0, n));                          // echo: the reply is the request
 ///     }
 ///     output.Flush(stream);
-///     if (peerDone &amp;&amp; output.IsEmpty) { Close(token); return; }
-///     output.UpdateInterest(poll.Registry, stream, token, reading: !peerDone);
+///     if (output.UpdateInterest(poll.Registry, stream, token, reading: !peerDone) == InterestUpdate.Close)
+///     {
+///         Close(token);                                               // all written, nothing more to read
+///     }
 /// }
 /// catch (SocketException) { Close(token); }                          // reset by the peer: close, live on
 /// </code>
@@ -190,28 +194,50 @@ public sealed class OutputQueue : IBufferWriter<byte>
     /// <summary>
     /// Reregisters <paramref name="source"/> if the interest it needs changed since the last call:
     /// <see cref="Interest.Writable"/> while output waits; <see cref="Interest.Readable"/> while
-    /// <paramref name="reading"/> and not above the high-water mark. When it would need neither (nothing to write,
-    /// nothing more to read) it changes nothing and returns <see langword="false"/>: close the connection.
+    /// <paramref name="reading"/> and not above the high-water mark.
     /// </summary>
     /// <param name="registry">The registry the stream is registered with.</param>
     /// <param name="source">The connection's stream.</param>
     /// <param name="token">Its token.</param>
     /// <param name="trigger">The trigger it was registered with (<see cref="Trigger.Edge"/> by default).</param>
     /// <param name="reading">Whether more requests are wanted from it (<see langword="false"/> after end of stream or once shutting down).</param>
-    /// <returns><see langword="true"/> if it reregistered.</returns>
-    public bool UpdateInterest(Registry registry, ISource source, Token token, Trigger trigger = Trigger.Edge, bool reading = true)
+    /// <returns>
+    /// <see cref="InterestUpdate.Reregistered"/> if it reregistered; <see cref="InterestUpdate.Unchanged"/> if the
+    /// registration already fitted (no system call); <see cref="InterestUpdate.Close"/> if the connection needs
+    /// neither direction (nothing to write and not <paramref name="reading"/>): nothing was changed, close it.
+    /// </returns>
+    /// <example>
+    /// <code>
+    /// switch (output.UpdateInterest(poll.Registry, stream, token, reading: !peerDone))
+    /// {
+    ///     case InterestUpdate.Close:
+    ///         Close(token);               // the reply is out and the client said goodbye
+    ///         break;
+    ///     case InterestUpdate.Unchanged:  // the usual case: no system call
+    ///     case InterestUpdate.Reregistered:
+    ///         break;
+    /// }
+    /// </code>
+    /// </example>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> or <paramref name="source"/> is <see langword="null"/>.</exception>
+    public InterestUpdate UpdateInterest(Registry registry, ISource source, Token token, Trigger trigger = Trigger.Edge, bool reading = true)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(source);
         Interest wanted = (reading && !IsAboveHighWaterMark ? Interest.Readable : 0) | (_length > 0 ? Interest.Writable : 0);
-        if (wanted == 0 || wanted == _registered)
+        if (wanted == 0)
         {
-            return false;
+            return InterestUpdate.Close;
+        }
+
+        if (wanted == _registered)
+        {
+            return InterestUpdate.Unchanged;
         }
 
         registry.Reregister(source, token, wanted, trigger);
         _registered = wanted;
-        return true;
+        return InterestUpdate.Reregistered;
     }
 
     /// <summary>Drops everything that waits (chunks go back to the pool) and assumes a fresh Readable registration: for a closed connection, or to reuse the queue for the next one.</summary>

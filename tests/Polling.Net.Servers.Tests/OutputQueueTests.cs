@@ -118,9 +118,9 @@ public class OutputQueueTests
                 queue.Write(server, block);
             }
 
-            Assert.True(queue.UpdateInterest(poll.Registry, server, Conn, trigger));
+            Assert.Equal(InterestUpdate.Reregistered, queue.UpdateInterest(poll.Registry, server, Conn, trigger));
             Assert.Equal(Interest.Writable, queue.RegisteredInterest);
-            Assert.False(queue.UpdateInterest(poll.Registry, server, Conn, trigger), "nothing changed: no system call");
+            Assert.Equal(InterestUpdate.Unchanged, queue.UpdateInterest(poll.Registry, server, Conn, trigger));
 
             client.TryWrite("more"u8, out _); // arrives while reading is paused
             var sink = new byte[64 * 1024];
@@ -166,7 +166,7 @@ public class OutputQueueTests
                 queue.Flush(server);
             }
 
-            Assert.True(queue.UpdateInterest(poll.Registry, server, Conn, trigger));
+            Assert.Equal(InterestUpdate.Reregistered, queue.UpdateInterest(poll.Registry, server, Conn, trigger));
             Assert.Equal(Interest.Readable, queue.RegisteredInterest);
             var request = new byte[4];
             Assert.True(server.TryRead(request, out int got));
@@ -174,17 +174,35 @@ public class OutputQueueTests
         }
     }
 
+    /// <summary>
+    /// The three outcomes apart: a registration that already fits is <see cref="InterestUpdate.Unchanged"/> and makes
+    /// no system call; a change is <see cref="InterestUpdate.Reregistered"/>; nothing to write and reading over is
+    /// <see cref="InterestUpdate.Close"/>, which changes nothing either. "No system call" is proven by a stream
+    /// that is not registered at all: a Reregister of it would throw.
+    /// </summary>
     [Fact]
-    public void UpdateInterestNeedingNothingChangesNothing()
+    public void UpdateInterestTellsNothingToChangeFromCloseIt()
     {
         using var poll = new Poll();
         var (client, server) = TcpPair();
         using (client)
         using (server)
         {
-            poll.Registry.Register(server, (Token)1, Interest.Readable);
             var queue = new OutputQueue();
-            Assert.False(queue.UpdateInterest(poll.Registry, server, (Token)1, reading: false), "nothing to write, nothing to read: close");
+            Assert.Equal(InterestUpdate.Unchanged, queue.UpdateInterest(poll.Registry, server, (Token)1));
+            Assert.Equal(InterestUpdate.Close, queue.UpdateInterest(poll.Registry, server, (Token)1, reading: false));
+            Assert.Equal(Interest.Readable, queue.RegisteredInterest);
+
+            poll.Registry.Register(server, (Token)1, Interest.Readable);
+            queue.Enqueue("bye"u8);
+            Assert.Equal(InterestUpdate.Reregistered, queue.UpdateInterest(poll.Registry, server, (Token)1, reading: false));
+            Assert.Equal(Interest.Writable, queue.RegisteredInterest);   // output waits: not Close, although reading is over
+            Assert.Equal(InterestUpdate.Unchanged, queue.UpdateInterest(poll.Registry, server, (Token)1, reading: false));
+
+            Assert.True(queue.Flush(server));
+            Assert.Equal(InterestUpdate.Close, queue.UpdateInterest(poll.Registry, server, (Token)1, reading: false));
+            Assert.Equal(Interest.Writable, queue.RegisteredInterest);   // left as it was: the caller closes
+            Assert.Equal(InterestUpdate.Reregistered, queue.UpdateInterest(poll.Registry, server, (Token)1, reading: true));
             Assert.Equal(Interest.Readable, queue.RegisteredInterest);
         }
     }

@@ -55,13 +55,9 @@ internal static class ReadmeLoop
                                 c.Output.Write(c.Stream, buffer.AsSpan(0, n));   // echo; what the kernel doesn't take waits
                             }
 
-                            if (!open && c.Output.IsEmpty)
+                            if (c.Output.UpdateInterest(poll.Registry, c.Stream, ev.Token, reading: open) == InterestUpdate.Close)
                             {
-                                Close(ev.Token);
-                            }
-                            else
-                            {
-                                c.Output.UpdateInterest(poll.Registry, c.Stream, ev.Token, reading: open);
+                                Close(ev.Token);   // all written, and the client is done
                             }
                         }
                         catch (SocketException)

@@ -186,14 +186,12 @@ public sealed class MiniRedisServer : IDisposable
             }
 
             Pump(connection, ev.IsReadClosed);
-            if (connection.Abort || ((connection.Closing || connection.PeerDone) && connection.Output.IsEmpty))
+            if (connection.Abort
+                || connection.Output.UpdateInterest(_poll.Registry, connection.Stream, token,
+                    reading: !connection.Closing && !connection.PeerDone) == InterestUpdate.Close)
             {
-                Close(token);
-                return;
+                Close(token);   // aborted, or every reply is out and nothing more is to be read (QUIT, end of stream)
             }
-
-            connection.Output.UpdateInterest(_poll.Registry, connection.Stream, token,
-                reading: !connection.Closing && !connection.PeerDone);
         }
         catch (SocketException)
         {
