@@ -24,6 +24,23 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
     public static partial int poll(pollfd* fds, ulong nfds, int timeout);
 
+    // recv, send and epoll_wait are in Tmds.LibC too, but its DllImports with SetLastError cannot be inlined by the
+    // JIT: each call went through a separate IL stub (callgrind: ~240 instructions per echo round trip in the JIT
+    // build). A [LibraryImport] generates the errno handling as C# around a blittable, inlinable DllImport
+    // (JIT: 2371 -> 2306 instructions per 1x64 round trip).
+
+    /// <summary><c>recv</c> (Polling's sockets are all non-blocking).</summary>
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "recv")]
+    public static partial nint recv(int fd, byte* buffer, nuint length, int flags);
+
+    /// <summary><c>send</c> (Polling's sockets are all non-blocking).</summary>
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "send")]
+    public static partial nint send(int fd, byte* buffer, nuint length, int flags);
+
+    /// <summary><c>epoll_wait</c>: blocks, so it keeps the full GC transition.</summary>
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_wait")]
+    public static partial int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout);
+
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "readv")]
     public static partial nint readv(int fd, iovec* iov, int iovcnt);
 
