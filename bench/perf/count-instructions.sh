@@ -97,5 +97,6 @@ print(f'server: {cmd}  config: {conns}x{size}p{pipe}')
 print(f'round trips (send calls): {sends}  Ir: {total}  Ir/rt: {total/sends:.0f}  recv/rt: {recvs/sends:.3f}  epoll_wait/rt: {waits/sends:.3f}')
 print(f'top {top} functions by self Ir per round trip:')
 for f, v in self_.most_common(top): print(f'  {v/sends:8.1f}  {f}')
+print(f'= {total/sends:.0f} instructions per round trip ({conns}x{size}p{pipe}, {cmd})')
 PY
-echo "(callgrind output: $out)"
+echo "(callgrind output: $out)" >&2
