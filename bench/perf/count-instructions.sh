@@ -12,8 +12,12 @@
 # Machines without a hardware PMU (VMs: `perf stat -e instructions` is "not supported") need this route;
 # valgrind slows the server ~30-60x, so batches per epoll_wait are larger than at full speed — compare
 # servers at the same config, and use 1x64 (one event per wait) for the per-event path.
-# NativeAOT: publish with -p:StripSymbols=false and `objcopy --strip-debug` the binary (valgrind 3.19 cannot
-# read clang's DWARF 5 but needs the symbol table for names); JIT: the runtime's perf map
+# NativeAOT: valgrind 3.19 cannot read clang's DWARF 5 (it gives up on TcpEcho.dbg) but needs the symbol table
+# for names; keep the symbols and drop the DWARF in a copy:
+#   cp -r bench/out/tcpecho-aot bench/out/tcpecho-aot-sym && cd bench/out/tcpecho-aot-sym &&
+#   objcopy --strip-debug TcpEcho.dbg TcpEcho.dbg.new && mv TcpEcho.dbg.new TcpEcho.dbg &&
+#   objcopy --remove-section=.gnu_debuglink --add-gnu-debuglink=TcpEcho.dbg TcpEcho
+# JIT: the runtime's perf map
 # (DOTNET_PerfMapEnabled=1, set by default here) names the JIT-compiled code.
 # SERVER-COMMAND gets the port appended. Needs valgrind (apt-get install valgrind) and bench/out/bin/echo-load.
 set -euo pipefail
