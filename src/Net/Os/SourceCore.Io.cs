@@ -25,7 +25,7 @@ internal partial struct SourceCore
                 fixed (byte* pointer = buffer)
                 {
                     int errno;
-                    while (!Completed(recv(fd, pointer, buffer.Length, flags), out received, out errno))
+                    while (!Completed(NativeMethods.recv(fd, pointer, (nuint)buffer.Length, flags), out received, out errno))
                     {
                     }
 
@@ -47,7 +47,7 @@ internal partial struct SourceCore
                 fixed (byte* pointer = buffer)
                 {
                     int errno;
-                    while (!Completed(send(fd, pointer, buffer.Length, flags | SocketCalls.MSG_NOSIGNAL), out sent, out errno))
+                    while (!Completed(NativeMethods.send(fd, pointer, (nuint)buffer.Length, flags | SocketCalls.MSG_NOSIGNAL), out sent, out errno))
                     {
                     }
 

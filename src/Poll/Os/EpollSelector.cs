@@ -62,7 +62,7 @@ internal sealed unsafe class EpollSelector : ISelector
             _epoll.DangerousAddRef(ref added);
             fixed (epoll_event* buffer = events.Buffer)
             {
-                count = epoll_wait(_epoll.Fd, buffer, events.Capacity, timeoutMilliseconds);
+                count = NativeMethods.epoll_wait(_epoll.Fd, buffer, events.Capacity, timeoutMilliseconds);
                 if (count < 0)
                 {
                     errno = Errno.Last;
