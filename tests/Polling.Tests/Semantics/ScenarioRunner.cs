@@ -367,6 +367,12 @@ internal sealed class ScenarioRunner
                 }
 
                 bool reset = m.Kind == SourceKind.TcpStream && m.PeerAvail > 0;
+
+                // A TCP peer that already shut down its sending side has sent its FIN; closing it now, with nothing
+                // unread, sends no segment at all (tcp_close in FIN_WAIT_1/2: no second FIN, no RST). The local
+                // socket's state and poll mask stay as they are and its wait queue is never woken, so an edge
+                // registration gets no event — even one that TakeError "rearmed": there is no new readiness.
+                bool seenByLocalEnd = !(m.Kind == SourceKind.TcpStream && m.PeerWriteShut && !reset);
                 subject.PeerClose(reset);
                 if (m.Kind == SourceKind.TcpStream)
                 {
@@ -388,8 +394,12 @@ internal sealed class ScenarioRunner
                 }
 
                 m.PeerClosed = true;
-                m.Wake(Fresh.All);
-                return reset ? "the peer had unread data: RST" : string.Empty;
+                if (seenByLocalEnd)
+                {
+                    m.Wake(Fresh.All);
+                }
+
+                return reset ? "the peer had unread data: RST" : seenByLocalEnd ? string.Empty : "FIN already sent: no segment, no wakeup";
             }
 
             case PeerReset:
