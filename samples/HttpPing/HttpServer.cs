@@ -67,6 +67,7 @@ public sealed class HttpServer : IDisposable
     private readonly int _carryRoom;
     private readonly bool _shortReadDrains;
     private volatile bool _stopping;
+    private int _maxClients = int.MaxValue;
 
     /// <summary>Binds the listener and prepares the loop; call <see cref="Run()"/> to serve.</summary>
     /// <param name="endpoint">Where to listen, e.g. 127.0.0.1:8080 (port 0 picks a free port).</param>
@@ -124,6 +125,12 @@ public sealed class HttpServer : IDisposable
     /// <summary>Connections closed because their idle time ran out.</summary>
     public long IdleClosed { get; private set; }
 
+    /// <summary>The most connections held at once (<see cref="HttpServerOptions.DescriptorHeadroom"/>); <see cref="int.MaxValue"/> when unbounded.</summary>
+    public int MaxClients => _maxClients;
+
+    /// <summary>Connections accepted and closed at once because <see cref="MaxClients"/> were held.</summary>
+    public long ShedConnections { get; private set; }
+
     /// <summary>Makes <see cref="Run()"/> return soon. Thread-safe; may be called from a signal handler.</summary>
     public void Stop()
     {
@@ -142,6 +149,7 @@ public sealed class HttpServer : IDisposable
     /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
+        LimitClients();
         while (!_stopping)
         {
             RunOnce();
@@ -199,10 +207,26 @@ public sealed class HttpServer : IDisposable
         _poll.Dispose();
     }
 
+    /// <summary>Sets <see cref="MaxClients"/> from <see cref="HttpServerOptions.DescriptorHeadroom"/>, once everything the program opens at start-up is open.</summary>
+    private void LimitClients()
+    {
+        if (_options.DescriptorHeadroom is int headroom && _maxClients == int.MaxValue)
+        {
+            _maxClients = Math.Max(1, DescriptorBudget.Free() - headroom);
+        }
+    }
+
     private void AcceptAll()
     {
         while (_accept.TryAccept(out TcpStream? stream))
         {
+            if (_connections.Count >= _maxClients)
+            {
+                stream.Dispose();   // maxclients: shed, as at the descriptor limit, and keep the headroom free
+                ShedConnections++;
+                continue;
+            }
+
             Connection connection = _pool.Count > 0 ? _pool.Pop() : new Connection(_options);
             connection.Open(stream);
             Token token = _connections.Add(connection);

@@ -27,6 +27,9 @@ if (args.Length == 3)
     options = options with { IdleTimeout = TimeSpan.FromSeconds(seconds) };
 }
 
+// maxclients below the descriptor limit: a SIGTERM that comes while every client slot is taken must still find the
+// descriptors the runtime needs to start its signal-handling thread (HttpServerOptions.DescriptorHeadroom).
+options = options with { DescriptorHeadroom = HttpServerOptions.SignalHeadroom };
 using var server = new HttpServer(new IPEndPoint(IPAddress.Loopback, port), options);
 
 // Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.

@@ -13,7 +13,9 @@ if (args.Length > 0 && (!int.TryParse(args[0], out port) || port is < 0 or > 655
 }
 
 Console.Error.Flush();   // open stderr now: later, under descriptor exhaustion, opening it would fail
-using var server = new MiniRedisServer(new IPEndPoint(IPAddress.Loopback, port));
+// maxclients below the descriptor limit: a SIGTERM that comes while every client slot is taken must still find the
+// descriptors the runtime needs to start its signal-handling thread (MiniRedisOptions.DescriptorHeadroom).
+using var server = new MiniRedisServer(new IPEndPoint(IPAddress.Loopback, port), new MiniRedisOptions { DescriptorHeadroom = MiniRedisOptions.SignalHeadroom });
 
 // Stop on SIGINT/SIGTERM: the handler runs on another thread; Stop() wakes the loop through a Waker.
 void OnSignal(PosixSignalContext context)
@@ -27,5 +29,5 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal
 
 Console.WriteLine($"listening on {server.LocalEndPoint}");
 server.Run();
-Console.WriteLine($"stopped after {server.AcceptedConnections} connections");
+Console.WriteLine($"stopped after {server.AcceptedConnections} connections (shed at maxclients {server.MaxClients}: {server.ShedConnections})");
 return 0;

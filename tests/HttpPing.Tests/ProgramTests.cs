@@ -120,6 +120,55 @@ public class ProgramTests
         Assert.Equal(0, program.Signal(15));
     }
 
+    [Fact]
+    public void SigtermWhileEveryClientSlotIsTakenExitsZeroAndAnswersTheHeldClients()
+    {
+        // 100 clients at 64 descriptors; each held one has a request in flight when SIGTERM comes. .NET starts a new
+        // thread for the handler and that thread opens a file: with no descriptor free the process aborted ("Out of
+        // memory.", exit 134). The server must exit 0, and a held client gets its PONG or an orderly close, no reset.
+        using var program = ServerProcess.Start(["prlimit", "--nofile=64:64", "--"], ["0"]);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, program.Port);
+        var clients = new List<RawClient>();
+        var held = new List<RawClient>();
+        try
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                var client = new RawClient(endpoint);
+                clients.Add(client);
+                client.Send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
+            }
+
+            foreach (RawClient client in clients)
+            {
+                try
+                {
+                    Assert.Equal("PONG", client.Read().Body);
+                    held.Add(client);
+                }
+                catch (Exception e) when (e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
+                {
+                    // shed
+                }
+            }
+
+            Assert.True(held.Count > 0 && held.Count < 100, $"held {held.Count} of 100: the limit was not reached, or nobody was served");
+            held.ForEach(c => c.Send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n"));
+            int exit = program.Signal(15);
+            Assert.True(exit == 0, $"exit code {exit}: {program.Output}");
+            foreach (RawClient client in held)
+            {
+                Exception? error = Record.Exception(() => Assert.Equal("PONG", client.Read().Body));
+                Assert.True(error is null or EndOfStreamException, $"after SIGTERM a held client got {error}");
+                Assert.True(client.ReadsEndOfStream(), "then an orderly close");
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     private static (int Exit, string Output) Curl(params string[] arguments)
     {
         var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };

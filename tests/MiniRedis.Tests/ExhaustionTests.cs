@@ -124,6 +124,53 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// SIGTERM while every client slot is taken (100 clients at a limit of 64, the held ones with a request waiting
+    /// for its reply): the server must still shut down (exit 0) and answer the held clients before it closes them.
+    /// Before maxclients it aborted ("Out of memory."): .NET starts a new thread for a SIGTERM handler, and the
+    /// thread could not open the file it reads at start.
+    /// </summary>
+    [Fact]
+    public void SigtermWhileEveryClientSlotIsTakenExitsZeroAndAnswersTheHeldClients()
+    {
+        using var server = ChildServer.Start(Limit);
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < Clients; i++)
+            {
+                Socket client = Connect(server.Port);
+                clients.Add(client);
+                client.Send(Resp.Command("PING"));
+            }
+
+            var held = clients.Where(c => ReceiveOrClosed(c, "+PONG\r\n".Length) == "+PONG\r\n").ToList();
+            Assert.True(held.Count > 0 && held.Count < Clients, $"held {held.Count} of {Clients}: the limit was not reached, or nobody was served");
+            output.WriteLine($"held {held.Count}, {server.OpenDescriptors()} descriptors open at limit {Limit}");
+
+            // Each held client has a request in flight when the signal comes; none of the shed ones is still open.
+            foreach (Socket client in clients.Except(held))
+            {
+                client.Dispose();
+            }
+
+            held.ForEach(c => c.Send(Resp.Command("ECHO", "bye")));
+            (int exit, string printed) = server.Terminate();
+            Assert.True(exit == 0, $"exit code {exit}: {printed}");
+
+            // The reply, if the server had read the request before it stopped, then an orderly close (no reset).
+            foreach (Socket client in held)
+            {
+                string rest = ReceiveUntilClosed(client);
+                Assert.True(rest is "" or "$3\r\nbye\r\n", $"after SIGTERM a held client got '{rest}'");
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     private static Socket Connect(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000, SendTimeout = 10_000 };
@@ -154,6 +201,20 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
         }
 
         return Resp.Text(buffer.AsSpan(0, received));
+    }
+
+    /// <summary>Everything up to the peer's orderly close; a reset or a 10 s silence throws.</summary>
+    private static string ReceiveUntilClosed(Socket socket)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[256];
+        int n;
+        while ((n = socket.Receive(buffer)) > 0)
+        {
+            received.AddRange(buffer.AsSpan(0, n));
+        }
+
+        return Resp.Text(received.ToArray());
     }
 
     private static void Eventually(Func<bool> condition, Func<string> what)

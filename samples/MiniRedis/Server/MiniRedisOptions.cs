@@ -22,4 +22,20 @@ public sealed record MiniRedisOptions
     /// the client reads (a client that pipelines without reading cannot make the server buffer without bound).
     /// </summary>
     public int OutputHighWaterMark { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// When set, the server holds at most as many clients (redis's <c>maxclients</c>) as leave this many descriptors
+    /// free below the process's limit, counted once it has opened its own; a client beyond that is accepted and closed at
+    /// once. <see langword="null"/> (the default): no such bound, clients are shed only when descriptors run out.
+    /// </summary>
+    /// <remarks>
+    /// The program sets <see cref="SignalHeadroom"/>: .NET handles SIGTERM and SIGINT on a new thread, and starting one
+    /// opens two files (the thread reads /sys/devices/system/cpu/possible, its creator names it through
+    /// /proc/self/task/ID/comm; seen with strace on .NET 10). With no descriptor free the process aborts ("Out of
+    /// memory.") instead of shutting down. redis keeps 32 free (CONFIG_MIN_RESERVED_FDS).
+    /// </remarks>
+    public int? DescriptorHeadroom { get; init; }
+
+    /// <summary>The two descriptors the runtime needs to start its signal-handling thread, and two to spare.</summary>
+    public const int SignalHeadroom = 4;
 }

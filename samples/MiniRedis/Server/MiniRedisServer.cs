@@ -52,6 +52,7 @@ public sealed class MiniRedisServer : IDisposable
     private readonly ConnectionTable<Connection> _connections = new(FirstConnectionToken, capacity: 256);
     private readonly Events _events = new(1024);
     private long _nextClientId = 1;
+    private int _maxClients = int.MaxValue;
     private volatile bool _stopping;
 
     /// <summary>Binds the listener and prepares the loop; call <see cref="Run()"/> to serve.</summary>
@@ -97,6 +98,12 @@ public sealed class MiniRedisServer : IDisposable
     /// <summary>Connections accepted since start.</summary>
     public long AcceptedConnections => _accept.Accepted;
 
+    /// <summary>The most clients held at once (<see cref="MiniRedisOptions.DescriptorHeadroom"/>); <see cref="int.MaxValue"/> when unbounded.</summary>
+    public int MaxClients => _maxClients;
+
+    /// <summary>Connections accepted and closed at once because <see cref="MaxClients"/> were held.</summary>
+    public long ShedConnections { get; private set; }
+
     /// <summary>The most reply bytes ever queued for one client (bounded by the high-water mark plus one batch).</summary>
     public int PeakOutputBytes { get; private set; }
 
@@ -116,6 +123,7 @@ public sealed class MiniRedisServer : IDisposable
     /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
+        LimitClients();
         while (!_stopping)
         {
             RunOnce();
@@ -165,10 +173,26 @@ public sealed class MiniRedisServer : IDisposable
         _poll.Dispose();
     }
 
+    /// <summary>Sets <see cref="MaxClients"/> from <see cref="MiniRedisOptions.DescriptorHeadroom"/>, once everything the program opens at start-up is open.</summary>
+    private void LimitClients()
+    {
+        if (_options.DescriptorHeadroom is int headroom && _maxClients == int.MaxValue)
+        {
+            _maxClients = Math.Max(1, DescriptorBudget.Free() - headroom);
+        }
+    }
+
     private void AcceptAll()
     {
         while (_accept.TryAccept(out TcpStream? stream))
         {
+            if (_connections.Count >= _maxClients)
+            {
+                stream.Dispose();   // maxclients: shed, as at the descriptor limit, and keep the headroom free
+                ShedConnections++;
+                continue;
+            }
+
             stream.NoDelay = true;
             var connection = new Connection(stream, _options.Limits, _nextClientId++, _options.OutputHighWaterMark);
             Token token = _connections.Add(connection);
