@@ -98,7 +98,7 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(SocketCalls.Vector.Read, buffers, out bytesRead, "read from", this);
+        _core.TryVectored(VectorCall.Read, buffers, out bytesRead, "read from", this);
 
     /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
     public void Dispose() => _core.Close();

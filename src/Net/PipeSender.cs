@@ -99,7 +99,7 @@ public sealed class PipeSender : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE), or the write failed for another reason.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(SocketCalls.Vector.Write, buffers, out bytesWritten, "write to", this);
+        _core.TryVectored(VectorCall.Write, buffers, out bytesWritten, "write to", this);
 
     /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
     public void Dispose() => _core.Close();

@@ -272,7 +272,7 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(SocketCalls.Vector.Receive, buffers, out bytesRead, "read from", this);
+        _core.TryVectored(VectorCall.Receive, buffers, out bytesRead, "read from", this);
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the socket takes now, without blocking. Allocates nothing.
@@ -297,7 +297,7 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The connection is gone.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(SocketCalls.Vector.Send, buffers, out bytesWritten, "write to", this);
+        _core.TryVectored(VectorCall.Send, buffers, out bytesWritten, "write to", this);
 
     /// <summary>
     /// Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>): the

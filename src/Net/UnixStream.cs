@@ -169,7 +169,7 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(SocketCalls.Vector.Receive, buffers, out bytesRead, "read from", this);
+        _core.TryVectored(VectorCall.Receive, buffers, out bytesRead, "read from", this);
 
     /// <summary>Writes as much as the socket takes now (possibly fewer bytes than given), without blocking. Allocates nothing.</summary>
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
@@ -183,7 +183,7 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="SocketException">The peer is gone.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(SocketCalls.Vector.Send, buffers, out bytesWritten, "write to", this);
+        _core.TryVectored(VectorCall.Send, buffers, out bytesWritten, "write to", this);
 
     /// <summary>Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>).</summary>
     /// <exception cref="SocketException">The connection failed.</exception>

@@ -79,7 +79,6 @@ public sealed class TimerWheel : ISource, IDisposable
 
     private static int s_lastId;
     private readonly int _id = Interlocked.Increment(ref s_lastId);
-    private readonly FdHandle _timerFd;
     private readonly long _origin;
     private readonly int[] _heads = new int[ExpiredList + 1];
     private readonly ulong[] _occupied = new ulong[Levels];
@@ -89,8 +88,7 @@ public sealed class TimerWheel : ISource, IDisposable
     private int _count;
     private long _elapsed;
     private long _armedTick = NotArmed;
-    private Registration _registration;
-    private int _disposed;
+    private IoSource _io;
 
     /// <summary>Creates an empty wheel with room for <paramref name="capacity"/> timeouts before it grows.</summary>
     /// <param name="capacity">Timeouts to allocate room for up front (e.g. the expected connection count); it doubles when full.</param>
@@ -106,12 +104,12 @@ public sealed class TimerWheel : ISource, IDisposable
 
         _entries = new Entry[capacity];
         Array.Fill(_heads, None);
-        _timerFd = TimerFd.Create();
+        _io = new IoSource(TimerFd.Create());
         _origin = TimerFd.Now();
     }
 
     /// <summary>The timerfd, for tests that probe the kernel's view of it.</summary>
-    internal FdHandle Handle => _timerFd;
+    internal FdHandle Handle => _io.Handle;
 
     /// <summary>How many timeouts are scheduled, including expired ones not yet taken.</summary>
     public int Count => _count;
@@ -196,49 +194,25 @@ public sealed class TimerWheel : ISource, IDisposable
     }
 
     /// <summary>Deregisters the wheel and closes its timerfd. Idempotent; later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_timerFd.Fd);
-        _timerFd.Dispose();
-    }
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns e.g. <c>TimerWheel(fd 12, 3 scheduled)</c>.</summary>
     public override string ToString() =>
-        Volatile.Read(ref _disposed) != 0 ? "TimerWheel(disposed)" : $"TimerWheel(fd {_timerFd.Fd}, {_count} scheduled)";
+        _io.IsDisposed ? "TimerWheel(disposed)" : $"TimerWheel(fd {_io.Fd}, {_count} scheduled)";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Register(registry, _timerFd, ref _disposed, token, interest, trigger, this))
-        {
-            ThrowIfDisposed("register");
-        }
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Reregister(registry, _timerFd, ref _disposed, token, interest, trigger, this))
-        {
-            ThrowIfDisposed("reregister");
-        }
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        if (!_registration.Deregister(registry, _timerFd, ref _disposed, this))
-        {
-            ThrowIfDisposed("deregister");
-        }
-    }
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 
     /// <summary>The tick up to which the wheel has processed time.</summary>
     internal long Elapsed => _elapsed;
@@ -523,18 +497,13 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <summary>The caller has taken everything due: consume the timerfd's expiration and arm it for the next slot.</summary>
     private void AfterDrain()
     {
-        int errno = TimerFd.TryRead(_timerFd, out _);
-        if (errno == 0)
+        // The read takes the expiration (if any), so it counts as drained for the backend whatever the outcome.
+        if (_io.TryReadCounter(out _, "read the timerfd of", this))
         {
             // It fired, and an absolute one-shot timerfd is disarmed once it has.
             _armedTick = NotArmed;
         }
-        else if (errno != Errno.EAGAIN)
-        {
-            throw Errno.ToIOException(errno, $"read the timerfd of {this}");
-        }
 
-        _registration.Rearm(_timerFd.Fd, Interest.Readable);
         if (NextExpiration(out long next, out _))
         {
             Arm(next);
@@ -556,22 +525,16 @@ public sealed class TimerWheel : ISource, IDisposable
             return;
         }
 
-        int errno = TimerFd.Set(_timerFd, _origin + (tick * NanosecondsPerTick), 0, absolute: true);
+        int errno = TimerFd.Set(_io.Handle, _origin + (tick * NanosecondsPerTick), 0, absolute: true);
         if (errno != 0)
         {
-            throw Errno.ToIOException(errno, $"arm the timerfd of {this}");
+            throw _io.Failure(errno, $"arm the timerfd of {this}");
         }
 
         _armedTick = tick;
     }
 
-    private void ThrowIfDisposed(string action)
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            throw new ObjectDisposedException(nameof(TimerWheel), $"Cannot {action} {this}: it has been disposed. Create a new TimerWheel.");
-        }
-    }
+    private void ThrowIfDisposed(string action) => _io.ThrowIfDisposed(this, action);
 
     /// <summary>One timeout; linked into one slot's list (or the free list) by index, so entries are not objects.</summary>
     private struct Entry

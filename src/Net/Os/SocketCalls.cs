@@ -52,9 +52,6 @@ internal static unsafe class SocketCalls
     public const int IPV6_UNICAST_HOPS = 16;
     public const int IPV6_V6ONLY = 26;
 
-    /// <summary>The kernel's limit on buffers per <c>readv</c>/<c>writev</c>/<c>sendmsg</c> (<c>IOV_MAX</c>).</summary>
-    public const int IovMax = 1024;
-
     private const int F_GETFL = 3;
     private const int F_SETFL = 4;
     private const int F_DUPFD_CLOEXEC = 1030;
@@ -160,22 +157,6 @@ internal static unsafe class SocketCalls
         {
             handle.DangerousRelease();
         }
-    }
-
-    /// <summary>How a vectored call moves bytes.</summary>
-    public enum Vector
-    {
-        /// <summary><c>recvmsg</c> (sockets).</summary>
-        Receive,
-
-        /// <summary><c>sendmsg</c> with <c>MSG_NOSIGNAL</c> (sockets).</summary>
-        Send,
-
-        /// <summary><c>readv</c> (any descriptor).</summary>
-        Read,
-
-        /// <summary><c>writev</c> (any descriptor).</summary>
-        Write,
     }
 
     /// <summary><c>shutdown</c>.</summary>

@@ -182,11 +182,11 @@ internal partial struct SourceCore
     public readonly bool TryWrite(ReadOnlySpan<byte> buffer, out int written, string action, object owner) =>
         Complete(Io.Write(Live(owner), buffer, out written), Interest.Writable, action, owner);
 
-    /// <summary>Vectored I/O (see <see cref="Io.Vectored"/> for the caps); the interest follows from the direction.</summary>
-    public readonly bool TryVectored(SocketCalls.Vector kind, ReadOnlySpan<ArraySegment<byte>> buffers, out int transferred, string action, object owner)
+    /// <summary>Vectored I/O (see <see cref="IoVectors.Transfer"/> for the caps); the interest follows from the direction.</summary>
+    public readonly bool TryVectored(VectorCall kind, ReadOnlySpan<ArraySegment<byte>> buffers, out int transferred, string action, object owner)
     {
-        Interest interest = kind is SocketCalls.Vector.Receive or SocketCalls.Vector.Read ? Interest.Readable : Interest.Writable;
-        bool done = Complete(Io.Vectored(Live(owner), kind, buffers, out long moved), interest, action, owner);
+        Interest interest = kind.IsRead() ? Interest.Readable : Interest.Writable;
+        bool done = Complete(IoVectors.Transfer(Live(owner), kind, buffers, out long moved), interest, action, owner);
         transferred = (int)moved;   // at most int.MaxValue: Vectored caps what it offers the kernel
         return done;
     }

@@ -22,6 +22,7 @@ internal static class Errno
     public const int EINVAL = 22;
     public const int ENFILE = 23;
     public const int EMFILE = 24;
+    public const int EPIPE = 32;
     public const int ELOOP = 40;
     public const int ENOBUFS = 105;
 
@@ -31,7 +32,26 @@ internal static class Errno
     private static readonly string[] Descriptions = BuildTable();
 
     /// <summary>The calling thread's <c>errno</c> after a failed libc call.</summary>
-    public static int Last => LibC.errno;
+    public static int Last => Marshal.GetLastPInvokeError();
+
+    /// <summary>
+    /// Settles one attempt of a call that returns a byte count (or -1): <see langword="false"/> means it was
+    /// interrupted (EINTR) and must be made again; otherwise <paramref name="errno"/> is 0 or the error and
+    /// <paramref name="count"/> the bytes moved (0 on error).
+    /// </summary>
+    public static bool Settled(long result, out int count, out int errno)
+    {
+        if (result >= 0)
+        {
+            count = (int)result;
+            errno = 0;
+            return true;
+        }
+
+        count = 0;
+        errno = Last;
+        return errno != EINTR;
+    }
 
     /// <summary>
     /// An <see cref="IOException"/> for a failed system call: the message names the call, what it was

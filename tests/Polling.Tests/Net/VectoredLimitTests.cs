@@ -49,7 +49,7 @@ public class VectoredLimitTests
         var core = new SourceCore(new FdHandle(fd), isSocket: false);
         try
         {
-            Assert.True(core.TryVectored(SocketCalls.Vector.Write, segments, out int written, "write to", "/dev/null"));
+            Assert.True(core.TryVectored(VectorCall.Write, segments, out int written, "write to", "/dev/null"));
             Assert.InRange(written, 1, int.MaxValue);
             Assert.Equal(0x7FFFF000, written);
         }
