@@ -35,11 +35,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class PipeReceiver : ISource, IDisposable
 {
-    private SourceCore _core;
+    private IoSource _io;
 
     internal PipeReceiver(FdHandle handle)
     {
-        _core = new SourceCore(handle, isSocket: false);
+        _io = new IoSource(handle);
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
     /// another thread may dispose the receiver. The receiver owns it: do not close or dispose it.
     /// </summary>
-    public SafeHandle Handle => _core.Handle;
+    public SafeHandle Handle => _io.Handle;
 
     /// <summary>
     /// Reads what the pipe holds into <paramref name="buffer"/>, without blocking.
@@ -78,14 +78,14 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <exception cref="IOException">The read failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead)
     {
-        FdHandle handle = _core.Live(this);
+        _io.ThrowIfDisposed(this);
         if (buffer.IsEmpty)
         {
             bytesRead = 0;
             return true;
         }
 
-        return _core.TryRead(buffer, out bytesRead, "read from", this);
+        return _io.TryRead(buffer, out bytesRead, "read from", this);
     }
 
     /// <summary>
@@ -98,25 +98,25 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(VectorCall.Read, buffers, out bytesRead, "read from", this);
+        _io.TryVectored(VectorCall.Read, buffers, out bytesRead, "read from", this);
 
     /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
-    public void Dispose() => _core.Close();
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns e.g. <c>PipeReceiver(fd 7)</c>, or <c>PipeReceiver(disposed)</c>.</summary>
-    public override string ToString() => _core.IsDisposed ? "PipeReceiver(disposed)" : $"PipeReceiver(fd {_core.Fd})";
+    public override string ToString() => _io.IsDisposed ? "PipeReceiver(disposed)" : $"PipeReceiver(fd {_io.Fd})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Readable, this);
-        _core.Register(registry, token, interest, trigger, this);
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Readable, this);
-        _core.Reregister(registry, token, interest, trigger, this);
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 }

@@ -35,11 +35,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class PipeSender : ISource, IDisposable
 {
-    private SourceCore _core;
+    private IoSource _io;
 
     internal PipeSender(FdHandle handle)
     {
-        _core = new SourceCore(handle, isSocket: false);
+        _io = new IoSource(handle);
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public sealed class PipeSender : ISource, IDisposable
     /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
     /// another thread may dispose the sender. The sender owns it: do not close or dispose it.
     /// </summary>
-    public SafeHandle Handle => _core.Handle;
+    public SafeHandle Handle => _io.Handle;
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the pipe has room for, without blocking.
@@ -78,14 +78,14 @@ public sealed class PipeSender : ISource, IDisposable
     /// write failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
     {
-        FdHandle handle = _core.Live(this);
+        _io.ThrowIfDisposed(this);
         if (buffer.IsEmpty)
         {
             bytesWritten = 0;
             return true;
         }
 
-        return _core.TryWrite(buffer, out bytesWritten, "write to", this);
+        return _io.TryWrite(buffer, out bytesWritten, "write to", this);
     }
 
     /// <summary>
@@ -99,25 +99,25 @@ public sealed class PipeSender : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE), or the write failed for another reason.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(VectorCall.Write, buffers, out bytesWritten, "write to", this);
+        _io.TryVectored(VectorCall.Write, buffers, out bytesWritten, "write to", this);
 
     /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
-    public void Dispose() => _core.Close();
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns e.g. <c>PipeSender(fd 7)</c>, or <c>PipeSender(disposed)</c>.</summary>
-    public override string ToString() => _core.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_core.Fd})";
+    public override string ToString() => _io.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_io.Fd})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Writable, this);
-        _core.Register(registry, token, interest, trigger, this);
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Writable, this);
-        _core.Reregister(registry, token, interest, trigger, this);
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 }

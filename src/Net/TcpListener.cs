@@ -50,11 +50,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class TcpListener : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     private TcpListener(FdHandle handle, AddressFamily family)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
         AddressFamily = family;
     }

@@ -70,11 +70,11 @@ namespace Polling.Net;
 /// </example>
 public sealed partial class TcpStream : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     internal TcpStream(FdHandle handle, AddressFamily family)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         AddressFamily = family;
     }
 

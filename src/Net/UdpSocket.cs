@@ -49,11 +49,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class UdpSocket : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     private UdpSocket(FdHandle handle, AddressFamily family)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
         AddressFamily = family;
     }

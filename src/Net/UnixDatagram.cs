@@ -57,11 +57,11 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <summary><c>sizeof(struct sockaddr_un)</c>: what a <see cref="SocketAddress"/> must hold to receive any sender's address.</summary>
     private const int AddressSize = SockAddr.UnixPathOffset + SockAddr.UnixPathCapacity;
 
-    private SourceCore _core;
+    private SocketCore _core;
 
     private UnixDatagram(FdHandle handle)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
     }
 

@@ -45,11 +45,11 @@ public sealed class UnixListener : ISource, IDisposable
     /// <summary>The default backlog: 1024 pending connections.</summary>
     public const int DefaultBacklog = 1024;
 
-    private SourceCore _core;
+    private SocketCore _core;
 
     private UnixListener(FdHandle handle)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
     }
 

@@ -37,11 +37,11 @@ namespace Polling.Net;
 /// </example>
 public sealed partial class UnixStream : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     internal UnixStream(FdHandle handle)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
     }
 
     /// <summary>This end's address; usually unnamed (empty path) for clients and pairs.</summary>

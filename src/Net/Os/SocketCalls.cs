@@ -10,7 +10,7 @@ namespace Polling.Net.Os;
 /// The socket system calls Polling.Net makes, each wrapped so that it holds a reference on the
 /// <see cref="SafeHandle"/> for the duration of the call (a concurrent <c>Dispose</c> never lets it touch a
 /// reused descriptor number), retries <c>EINTR</c>, and returns <c>0</c> or the errno instead of throwing.
-/// Callers decide what an errno means (<see cref="SourceCore"/> turns EAGAIN into <c>false</c>).
+/// Callers decide what an errno means (<see cref="SocketCore"/> turns EAGAIN into <c>false</c>).
 /// Constants are the Linux values shared by x64 and arm64.
 /// </summary>
 internal static unsafe class SocketCalls

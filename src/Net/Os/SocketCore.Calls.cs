@@ -7,14 +7,14 @@ namespace Polling.Net.Os;
 
 /// <content>
 /// The system calls that move bytes or connections — the calls whose would-block the backend must hear
-/// about. They are private to <see cref="SourceCore"/>, so a source cannot make one without passing its errno
-/// through <see cref="SourceCore.Complete"/> (and so <see cref="Registration.Complete"/>): forgetting to tell
+/// about. They are private to <see cref="SocketCore"/>, so a source cannot make one without passing its errno
+/// through <see cref="SocketCore.Complete"/> (and so <see cref="Registration.Complete"/>): forgetting to tell
 /// the backend is not possible to write. Each holds a reference on the handle for the call, retries EINTR and
 /// returns 0 or the errno.
 /// </content>
-internal partial struct SourceCore
+internal partial struct SocketCore
 {
-    private static unsafe class Io
+    private static unsafe class Calls
     {
         /// <summary><c>recv</c>: reads into <paramref name="buffer"/>; <paramref name="received"/> 0 means end of stream.</summary>
         public static int Receive(SafeHandle handle, Span<byte> buffer, int flags, out int received)
@@ -110,50 +110,6 @@ internal partial struct SourceCore
                 {
                     int errno;
                     while (!Completed(sendto(fd, pointer, buffer.Length, flags | SocketCalls.MSG_NOSIGNAL, (sockaddr*)addressPointer, (uint)address.Length), out sent, out errno))
-                    {
-                    }
-
-                    return errno;
-                }
-            }
-            finally
-            {
-                handle.DangerousRelease();
-            }
-        }
-
-        /// <summary><c>read</c> (for pipes and other non-socket descriptors).</summary>
-        public static int Read(SafeHandle handle, Span<byte> buffer, out int read)
-        {
-            int fd = SocketCalls.Enter(handle);
-            try
-            {
-                fixed (byte* pointer = buffer)
-                {
-                    int errno;
-                    while (!Completed(LibC.read(fd, pointer, buffer.Length), out read, out errno))
-                    {
-                    }
-
-                    return errno;
-                }
-            }
-            finally
-            {
-                handle.DangerousRelease();
-            }
-        }
-
-        /// <summary><c>write</c> (for pipes; the runtime ignores SIGPIPE, so a closed reader gives EPIPE).</summary>
-        public static int Write(SafeHandle handle, ReadOnlySpan<byte> buffer, out int written)
-        {
-            int fd = SocketCalls.Enter(handle);
-            try
-            {
-                fixed (byte* pointer = buffer)
-                {
-                    int errno;
-                    while (!Completed(LibC.write(fd, pointer, buffer.Length), out written, out errno))
                     {
                     }
 
