@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -116,19 +117,19 @@ public sealed class TcpListener : ISource, IDisposable
                 nameof(options));
         }
 
-        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_STREAM, $"create a TCP socket to listen on {endpoint}");
+        FdHandle handle = SocketCalls.Create(family, LibC.SOCK_STREAM, $"create a TCP socket to listen on {endpoint}");
         try
         {
             string where = $"the TCP listener for {endpoint}";
-            Set(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
+            Set(handle, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
             if (options.ReusePort)
             {
-                Set(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
+                Set(handle, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
             }
 
             if (family == AddressFamily.InterNetworkV6)
             {
-                Set(handle, SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", where);
+                Set(handle, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", where);
             }
 
             Span<byte> address = stackalloc byte[SockAddr.StorageSize];

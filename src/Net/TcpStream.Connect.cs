@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -145,7 +146,7 @@ public sealed partial class TcpStream
 
     /// <summary>Whether the kernel's TCP state is SYN_SENT (first byte of <c>TCP_INFO</c>).</summary>
     private bool IsConnecting(FdHandle handle) =>
-        SocketCalls.GetOption(handle, SocketCalls.IPPROTO_TCP, TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
+        SocketCalls.GetOption(handle, LibC.IPPROTO_TCP, TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
 
     private SocketException ConnectFailed(int errno) =>
         SocketErrors.Exception(errno, $"connect {this}");      // ToString names the endpoint it connects to

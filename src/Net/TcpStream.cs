@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -104,8 +105,8 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public bool NoDelay
     {
-        get => _core.GetFlag(SocketCalls.IPPROTO_TCP, SocketCalls.TCP_NODELAY, "TCP_NODELAY", this);
-        set => _core.SetFlag(SocketCalls.IPPROTO_TCP, SocketCalls.TCP_NODELAY, value, "TCP_NODELAY", this);
+        get => _core.GetFlag(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, "TCP_NODELAY", this);
+        set => _core.SetFlag(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, value, "TCP_NODELAY", this);
     }
 
     /// <summary>
@@ -116,8 +117,8 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public bool KeepAlive
     {
-        get => _core.GetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_KEEPALIVE, "SO_KEEPALIVE", this);
-        set => _core.SetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_KEEPALIVE, value, "SO_KEEPALIVE", this);
+        get => _core.GetFlag(LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, "SO_KEEPALIVE", this);
+        set => _core.SetFlag(LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, value, "SO_KEEPALIVE", this);
     }
 
     /// <summary>
@@ -157,11 +158,11 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
         }
     }
 
@@ -171,11 +172,11 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
         }
     }
 
@@ -202,7 +203,7 @@ public sealed partial class TcpStream : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         AddressFamily family = TcpListener.IPFamily(endpoint, nameof(endpoint));
-        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_STREAM, $"create a TCP socket to connect to {endpoint}");
+        FdHandle handle = SocketCalls.Create(family, LibC.SOCK_STREAM, $"create a TCP socket to connect to {endpoint}");
         try
         {
             Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -306,7 +307,7 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesRead) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesRead, "peek at", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesRead, "peek at", this);
 
     /// <summary>
     /// Shuts down reading, writing or both (<c>shutdown</c>). After <see cref="SocketShutdown.Send"/> the peer

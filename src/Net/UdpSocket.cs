@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -83,8 +84,8 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public bool Broadcast
     {
-        get => _core.GetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_BROADCAST, "the broadcast option (SO_BROADCAST)", this);
-        set => _core.SetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_BROADCAST, value, "the broadcast option (SO_BROADCAST)", this);
+        get => _core.GetFlag(LibC.SOL_SOCKET, LibC.SO_BROADCAST, "the broadcast option (SO_BROADCAST)", this);
+        set => _core.SetFlag(LibC.SOL_SOCKET, LibC.SO_BROADCAST, value, "the broadcast option (SO_BROADCAST)", this);
     }
 
     /// <summary>The time-to-live (IPv4) or hop limit (IPv6) of unicast datagrams; 1 to 255 (default 64).</summary>
@@ -107,19 +108,19 @@ public sealed class UdpSocket : ISource, IDisposable
     public int MulticastTimeToLive
     {
         get => IsV6
-            ? _core.GetOption(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this)
-            : _core.GetOption(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
+            ? _core.GetOption(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this)
+            : _core.GetOption(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255);
             if (IsV6)
             {
-                _core.SetOption(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, value, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this);
+                _core.SetOption(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, value, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this);
             }
             else
             {
-                _core.SetOption(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, value, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
+                _core.SetOption(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, value, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
             }
         }
     }
@@ -133,17 +134,17 @@ public sealed class UdpSocket : ISource, IDisposable
     public bool MulticastLoopback
     {
         get => IsV6
-            ? _core.GetFlag(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, "multicast loopback (IPV6_MULTICAST_LOOP)", this)
-            : _core.GetFlag(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, "multicast loopback (IP_MULTICAST_LOOP)", this);
+            ? _core.GetFlag(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, "multicast loopback (IPV6_MULTICAST_LOOP)", this)
+            : _core.GetFlag(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, "multicast loopback (IP_MULTICAST_LOOP)", this);
         set
         {
             if (IsV6)
             {
-                _core.SetFlag(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, value, "multicast loopback (IPV6_MULTICAST_LOOP)", this);
+                _core.SetFlag(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, value, "multicast loopback (IPV6_MULTICAST_LOOP)", this);
             }
             else
             {
-                _core.SetFlag(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, value, "multicast loopback (IP_MULTICAST_LOOP)", this);
+                _core.SetFlag(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, value, "multicast loopback (IP_MULTICAST_LOOP)", this);
             }
         }
     }
@@ -154,11 +155,11 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
         }
     }
 
@@ -168,11 +169,11 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
         }
     }
 
@@ -213,22 +214,22 @@ public sealed class UdpSocket : ISource, IDisposable
                 nameof(options));
         }
 
-        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_DGRAM, $"create a UDP socket to bind to {endpoint}");
+        FdHandle handle = SocketCalls.Create(family, LibC.SOCK_DGRAM, $"create a UDP socket to bind to {endpoint}");
         try
         {
             if (options.ReuseAddress)
             {
-                SetBeforeBind(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEADDR, 1, "SO_REUSEADDR", endpoint);
+                SetBeforeBind(handle, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR", endpoint);
             }
 
             if (options.ReusePort)
             {
-                SetBeforeBind(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEPORT, 1, "SO_REUSEPORT", endpoint);
+                SetBeforeBind(handle, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1, "SO_REUSEPORT", endpoint);
             }
 
             if (family == AddressFamily.InterNetworkV6)
             {
-                SetBeforeBind(handle, SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", endpoint);
+                SetBeforeBind(handle, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", endpoint);
             }
 
             Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -357,7 +358,7 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out IPEndPoint source) =>
-        ReceiveFrom(buffer, SocketCalls.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
+        ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
 
     /// <summary>
     /// Like <see cref="TryReceiveFrom(Span{byte}, out int, SocketAddress)"/>, but leaves the datagram queued
@@ -368,7 +369,7 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, SocketAddress source) =>
-        ReceiveFrom(buffer, SocketCalls.MSG_PEEK, out bytesReceived, source, "peek at a datagram on");
+        ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, source, "peek at a datagram on");
 
     /// <summary>
     /// Sets the default peer (<c>connect(2)</c> on a datagram socket: nothing is sent). Afterwards
@@ -418,7 +419,7 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesReceived) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
 
     /// <summary>
     /// Joins the multicast group <paramref name="group"/> on the interface the kernel picks from its routing
@@ -517,7 +518,7 @@ public sealed class UdpSocket : ISource, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
         int errno = IsV6
-            ? SocketCalls.SetOption(_core.Live(this), SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_IF, interfaceIndex)
+            ? SocketCalls.SetOption(_core.Live(this), LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_IF, interfaceIndex)
             : Multicast.SetInterfaceV4(_core.Live(this), null, interfaceIndex);
         _core.Check(errno, $"send multicast through interface {interfaceIndex} (multicast interface option) on", this);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -103,11 +104,11 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
         }
     }
 
@@ -119,11 +120,11 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
         }
     }
 
@@ -158,7 +159,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// </summary>
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static UnixDatagram Unbound() =>
-        new(SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_DGRAM, "create an unbound Unix datagram socket"));
+        new(SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_DGRAM, "create an unbound Unix datagram socket"));
 
     /// <summary>
     /// Two connected, unnamed datagram sockets (<c>socketpair</c>): what one sends the other receives. Both are
@@ -167,7 +168,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static (UnixDatagram, UnixDatagram) Pair()
     {
-        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(SocketCalls.SOCK_DGRAM, "create a Unix datagram pair (socketpair)");
+        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(LibC.SOCK_DGRAM, "create a Unix datagram pair (socketpair)");
         return (new UnixDatagram(first), new UnixDatagram(second));
     }
 
@@ -300,7 +301,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint source) =>
-        ReceiveFrom(buffer, SocketCalls.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
+        ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
 
     /// <summary>Sends one datagram to the connected peer, without blocking. Allocates nothing.</summary>
     /// <param name="datagram">The payload; empty is allowed.</param>
@@ -327,7 +328,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesReceived) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
 
     /// <summary>
     /// Shuts down receiving, sending or both on this socket (the peer is not told — datagram sockets have no
@@ -372,7 +373,7 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     private static UnixDatagram Bind(ReadOnlySpan<byte> address, string where)
     {
-        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_DGRAM, $"create a Unix datagram socket to bind to {where}");
+        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_DGRAM, $"create a Unix datagram socket to bind to {where}");
         try
         {
             int errno = SocketCalls.Bind(handle, address);

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -192,7 +193,7 @@ public sealed class UnixListener : ISource, IDisposable
 
     private static UnixListener Bind(ReadOnlySpan<byte> address, string where, int backlog)
     {
-        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_STREAM, $"create a Unix socket to listen on {where}");
+        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_STREAM, $"create a Unix socket to listen on {where}");
         try
         {
             int errno = SocketCalls.Bind(handle, address);

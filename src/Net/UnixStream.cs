@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -77,11 +78,11 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
         }
     }
 
@@ -90,11 +91,11 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
+        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
+            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
         }
     }
 
@@ -131,7 +132,7 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static (UnixStream, UnixStream) Pair()
     {
-        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(SocketCalls.SOCK_STREAM, "create a Unix stream pair (socketpair)");
+        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(LibC.SOCK_STREAM, "create a Unix stream pair (socketpair)");
         return (new UnixStream(first), new UnixStream(second));
     }
 
@@ -189,7 +190,7 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="SocketException">The connection failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesRead) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesRead, "peek at", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesRead, "peek at", this);
 
     /// <summary>Shuts down reading, writing or both; after <see cref="SocketShutdown.Send"/> the peer reads end of stream.</summary>
     /// <exception cref="SocketException">The kernel refused (e.g. not connected).</exception>
@@ -264,7 +265,7 @@ public sealed partial class UnixStream : ISource, IDisposable
 
     private static UnixStream Connect(ReadOnlySpan<byte> address, string where)
     {
-        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_STREAM, $"create a Unix socket to connect to {where}");
+        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_STREAM, $"create a Unix socket to connect to {where}");
         try
         {
             int errno = SocketCalls.Connect(handle, address);

@@ -25,32 +25,12 @@ internal static unsafe class AcceptCalls
     /// </summary>
     public static int Accept(SafeHandle listener, out int fd)
     {
-        bool added = false;
-        listener.DangerousAddRef(ref added);
-        try
+        int errno;
+        while (!Errno.Settled(fd = NativeMethods.accept4(listener, null, null, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC), out _, out errno))
         {
-            int listenerFd = (int)listener.DangerousGetHandle();
-            while (true)
-            {
-                int result = accept4(listenerFd, null, null, SocketCalls.SOCK_NONBLOCK | SocketCalls.SOCK_CLOEXEC);
-                if (result >= 0)
-                {
-                    fd = result;
-                    return 0;
-                }
+        }
 
-                int errno = Errno.Last;
-                if (errno != SocketErrors.EINTR)
-                {
-                    fd = -1;
-                    return errno;
-                }
-            }
-        }
-        finally
-        {
-            listener.DangerousRelease();
-        }
+        return errno;
     }
 
     /// <summary>Closes a raw descriptor (an accepted connection that is shed, or the reserve); errors are ignored.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace Polling.Net.Os;
 
@@ -52,13 +53,13 @@ internal static class Multicast
             group.TryWriteBytes(request[..4], out _);
             localAddress?.TryWriteBytes(request.Slice(4, 4), out _);
             BitConverter.TryWriteBytes(request.Slice(8, 4), interfaceIndex);
-            return SocketCalls.SetOption(handle, SocketCalls.IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, request);
+            return SocketCalls.SetOption(handle, LibC.IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, request);
         }
 
         Span<byte> request6 = stackalloc byte[SizeOfIpv6Mreq];
         group.TryWriteBytes(request6[..16], out _);
         BitConverter.TryWriteBytes(request6.Slice(16, 4), interfaceIndex);
-        return SocketCalls.SetOption(handle, SocketCalls.IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, request6);
+        return SocketCalls.SetOption(handle, LibC.IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, request6);
     }
 
     /// <summary>
@@ -71,6 +72,6 @@ internal static class Multicast
         request.Clear();
         localAddress?.TryWriteBytes(request.Slice(4, 4), out _);
         BitConverter.TryWriteBytes(request.Slice(8, 4), interfaceIndex);
-        return SocketCalls.SetOption(handle, SocketCalls.IPPROTO_IP, IP_MULTICAST_IF, request);
+        return SocketCalls.SetOption(handle, LibC.IPPROTO_IP, IP_MULTICAST_IF, request);
     }
 }

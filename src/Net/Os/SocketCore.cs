@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using Polling.Os;
 
 namespace Polling.Net.Os;
@@ -168,8 +169,8 @@ internal partial struct SocketCore
 
     /// <summary><c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6).</summary>
     public readonly int GetTtl(AddressFamily family, object owner) => family == AddressFamily.InterNetworkV6
-        ? GetOption(SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_UNICAST_HOPS, "the hop limit (IPV6_UNICAST_HOPS)", owner)
-        : GetOption(SocketCalls.IPPROTO_IP, SocketCalls.IP_TTL, "the time-to-live (IP_TTL)", owner);
+        ? GetOption(LibC.IPPROTO_IPV6, LibC.IPV6_UNICAST_HOPS, "the hop limit (IPV6_UNICAST_HOPS)", owner)
+        : GetOption(LibC.IPPROTO_IP, LibC.IP_TTL, "the time-to-live (IP_TTL)", owner);
 
     /// <summary>Sets <c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6); 1..255.</summary>
     public readonly void SetTtl(AddressFamily family, int value, object owner)
@@ -178,11 +179,11 @@ internal partial struct SocketCore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255, "Ttl");
         if (family == AddressFamily.InterNetworkV6)
         {
-            SetOption(SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_UNICAST_HOPS, value, "the hop limit (IPV6_UNICAST_HOPS)", owner);
+            SetOption(LibC.IPPROTO_IPV6, LibC.IPV6_UNICAST_HOPS, value, "the hop limit (IPV6_UNICAST_HOPS)", owner);
         }
         else
         {
-            SetOption(SocketCalls.IPPROTO_IP, SocketCalls.IP_TTL, value, "the time-to-live (IP_TTL)", owner);
+            SetOption(LibC.IPPROTO_IP, LibC.IP_TTL, value, "the time-to-live (IP_TTL)", owner);
         }
     }
 

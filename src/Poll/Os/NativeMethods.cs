@@ -26,6 +26,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
     public static partial int poll(pollfd* fds, ulong nfds, int timeout);
 
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_wait")]
+    public static partial int epoll_wait(SafeHandle epfd, epoll_event* events, int maxEvents, int timeout);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_ctl")]
+    public static partial int epoll_ctl(SafeHandle epfd, int op, int fd, epoll_event* ev);
+
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "read")]
     public static partial nint read(SafeHandle fd, void* buffer, nuint count);
 
