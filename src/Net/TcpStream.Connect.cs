@@ -13,7 +13,7 @@ public sealed partial class TcpStream
     private const int StateUnknown = 0, StateConnected = 1, StateFailed = 2;
 
     // Linux TCP states (include/net/tcp_states.h) as TCP_INFO's first byte reports them.
-    private const int TCP_INFO = 11, TcpSynSent = 2;
+    private const int TcpSynSent = 2;   // TCP_SYN_SENT in tcp_info.tcpi_state
 
     /// <summary>Where <see cref="Connect"/> was asked to connect; <see langword="null"/> for accepted or adopted streams.</summary>
     private IPEndPoint? _connectTarget;
@@ -80,7 +80,7 @@ public sealed partial class TcpStream
             return true;
         }
 
-        if (errno != SocketErrors.ENOTCONN)
+        if (errno != Errno.ENOTCONN)
         {
             throw _core.Failure(errno, $"read the peer address (getpeername) of {this}");
         }
@@ -146,7 +146,7 @@ public sealed partial class TcpStream
 
     /// <summary>Whether the kernel's TCP state is SYN_SENT (first byte of <c>TCP_INFO</c>).</summary>
     private bool IsConnecting(FdHandle handle) =>
-        SocketCalls.GetOption(handle, LibC.IPPROTO_TCP, TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
+        SocketCalls.GetOption(handle, LibC.IPPROTO_TCP, LibC.TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
 
     private SocketException ConnectFailed(int errno) =>
         SocketErrors.Exception(errno, $"connect {this}");      // ToString names the endpoint it connects to

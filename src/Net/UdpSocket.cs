@@ -108,19 +108,19 @@ public sealed class UdpSocket : ISource, IDisposable
     public int MulticastTimeToLive
     {
         get => IsV6
-            ? _core.GetOption(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this)
-            : _core.GetOption(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
+            ? _core.GetOption(LibC.IPPROTO_IPV6, LibC.IPV6_MULTICAST_HOPS, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this)
+            : _core.GetOption(LibC.IPPROTO_IP, LibC.IP_MULTICAST_TTL, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255);
             if (IsV6)
             {
-                _core.SetOption(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, value, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this);
+                _core.SetOption(LibC.IPPROTO_IPV6, LibC.IPV6_MULTICAST_HOPS, value, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this);
             }
             else
             {
-                _core.SetOption(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, value, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
+                _core.SetOption(LibC.IPPROTO_IP, LibC.IP_MULTICAST_TTL, value, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
             }
         }
     }
@@ -134,17 +134,17 @@ public sealed class UdpSocket : ISource, IDisposable
     public bool MulticastLoopback
     {
         get => IsV6
-            ? _core.GetFlag(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, "multicast loopback (IPV6_MULTICAST_LOOP)", this)
-            : _core.GetFlag(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, "multicast loopback (IP_MULTICAST_LOOP)", this);
+            ? _core.GetFlag(LibC.IPPROTO_IPV6, LibC.IPV6_MULTICAST_LOOP, "multicast loopback (IPV6_MULTICAST_LOOP)", this)
+            : _core.GetFlag(LibC.IPPROTO_IP, LibC.IP_MULTICAST_LOOP, "multicast loopback (IP_MULTICAST_LOOP)", this);
         set
         {
             if (IsV6)
             {
-                _core.SetFlag(LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, value, "multicast loopback (IPV6_MULTICAST_LOOP)", this);
+                _core.SetFlag(LibC.IPPROTO_IPV6, LibC.IPV6_MULTICAST_LOOP, value, "multicast loopback (IPV6_MULTICAST_LOOP)", this);
             }
             else
             {
-                _core.SetFlag(LibC.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, value, "multicast loopback (IP_MULTICAST_LOOP)", this);
+                _core.SetFlag(LibC.IPPROTO_IP, LibC.IP_MULTICAST_LOOP, value, "multicast loopback (IP_MULTICAST_LOOP)", this);
             }
         }
     }
@@ -518,7 +518,7 @@ public sealed class UdpSocket : ISource, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
         int errno = IsV6
-            ? SocketCalls.SetOption(_core.Live(this), LibC.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_IF, interfaceIndex)
+            ? SocketCalls.SetOption(_core.Live(this), LibC.IPPROTO_IPV6, LibC.IPV6_MULTICAST_IF, interfaceIndex)
             : Multicast.SetInterfaceV4(_core.Live(this), null, interfaceIndex);
         _core.Check(errno, $"send multicast through interface {interfaceIndex} (multicast interface option) on", this);
     }

@@ -197,7 +197,7 @@ public sealed class UnixListener : ISource, IDisposable
         try
         {
             int errno = SocketCalls.Bind(handle, address);
-            if (errno == SocketErrors.EADDRINUSE)
+            if (errno == Errno.EADDRINUSE)
             {
                 throw new SocketException((int)SocketError.AddressAlreadyInUse,
                     $"bind a Unix listener to {where} failed: the address is already in use. If it is a path, a file exists there — " +

@@ -27,7 +27,7 @@ public sealed partial class UnixStream
 
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
         int errno = SocketCalls.GetPeerName(handle, address, out _);
-        if (errno == SocketErrors.ENOTCONN)
+        if (errno == Errno.ENOTCONN)
         {
             throw new SocketException((int)SocketError.NotConnected,
                 $"{this} is not connected (its peer closed, or it never was): a Unix stream does not connect later. Dispose it and connect again.");

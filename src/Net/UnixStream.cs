@@ -269,7 +269,7 @@ public sealed partial class UnixStream : ISource, IDisposable
         try
         {
             int errno = SocketCalls.Connect(handle, address);
-            if (errno == SocketErrors.EAGAIN)
+            if (errno == Errno.EAGAIN)
             {
                 throw new SocketException((int)SocketError.WouldBlock,
                     $"connect a Unix stream to {where} failed: the listener's backlog is full (EAGAIN). Try again later, or raise the listener's backlog.");

@@ -197,7 +197,7 @@ internal static unsafe class SocketCalls
             }
 
             int errno = Errno.Last;
-            return errno is SocketErrors.EINPROGRESS or SocketErrors.EINTR ? 0 : errno;
+            return errno is Errno.EINPROGRESS or Errno.EINTR ? 0 : errno;
         }
     }
 

@@ -95,7 +95,7 @@ internal partial struct SocketCore
 
     /// <summary>The exception for <paramref name="errno"/>: <see cref="SocketException"/>, or <see cref="ObjectDisposedException"/> if a concurrent Dispose closed the socket.</summary>
     public readonly Exception Failure(int errno, string operation) =>
-        errno == SocketErrors.EBADF && IsDisposed ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
+        errno == Errno.EBADF && IsDisposed ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
         : SocketErrors.Exception(errno, operation);
 
     /// <summary><c>recv</c> (Readable).</summary>
@@ -282,7 +282,7 @@ internal partial struct SocketCore
         int errno = peer
             ? SocketCalls.GetPeerName(handle, buffer, out int length)
             : SocketCalls.GetSocketName(handle, buffer, out length);
-        if (errno == SocketErrors.ENOTCONN)
+        if (errno == Errno.ENOTCONN)
         {
             throw SocketErrors.NotConnected(owner.ToString() ?? "The socket");
         }

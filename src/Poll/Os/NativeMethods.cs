@@ -17,6 +17,7 @@ internal static unsafe partial class NativeMethods
 {
     private const string Libc = "libc.so.6";
 
+    // Tmds.LibC 0.5 has neither timerfd nor clock_gettime, nor these constants.
     public const int CLOCK_MONOTONIC = 1;
     public const int TFD_NONBLOCK = 0x800;
     public const int TFD_CLOEXEC = 0x80000;

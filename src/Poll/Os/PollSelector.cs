@@ -53,10 +53,10 @@ namespace Polling.Os;
 /// </remarks>
 internal sealed unsafe class PollSelector : ISelector
 {
-    private const int ReadSide = 0x001 | 0x002 | 0x2000;   // POLLIN | POLLPRI | POLLRDHUP
-    private const int WriteSide = 0x004;                   // POLLOUT
-    private const int HangUpOrError = 0x008 | 0x010;       // POLLERR | POLLHUP
-    private const int Invalid = 0x020;                     // POLLNVAL
+    private static int ReadSide => (ushort)LibC.POLLIN | (ushort)LibC.POLLPRI | (ushort)LibC.POLLRDHUP;
+    private static int WriteSide => LibC.POLLOUT;
+    private static int HangUpOrError => (ushort)LibC.POLLERR | (ushort)LibC.POLLHUP;
+    private static int Invalid => LibC.POLLNVAL;
     private const int InitialCapacity = 16;
 
     private readonly object _gate = new();
