@@ -1,4 +1,3 @@
-using System.Numerics;
 using Polling.Os;
 
 namespace Polling;
@@ -59,34 +58,13 @@ public sealed class TimerWheel : ISource, IDisposable
     public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest delay a wheel accepts: 2^36 − 1 ms, about 795 days.</summary>
-    public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(MaxTicks - 1);
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(TimingWheel.MaxTicks - 1);
 
-    private const int LevelBits = 6;
-    private const int SlotsPerLevel = 1 << LevelBits;
-    private const int SlotMask = SlotsPerLevel - 1;
-    private const int Levels = 6;
-    private const long MaxTicks = 1L << (LevelBits * Levels);
     private const long NanosecondsPerTick = 1_000_000;
-    private const int None = -1;
-
-    /// <summary>The list of entries that are due but not yet handed out: one past the wheel's slots.</summary>
-    private const int ExpiredList = Levels * SlotsPerLevel;
-
-    /// <summary><see cref="Entry.List"/> of an entry that is not in use.</summary>
-    private const int Unused = -1;
-
     private const long NotArmed = long.MaxValue;
 
-    private static int s_lastId;
-    private readonly int _id = Interlocked.Increment(ref s_lastId);
+    private readonly TimingWheel _wheel;
     private readonly long _origin;
-    private readonly int[] _heads = new int[ExpiredList + 1];
-    private readonly ulong[] _occupied = new ulong[Levels];
-    private Entry[] _entries;
-    private int _freeHead = None;
-    private int _used;
-    private int _count;
-    private long _elapsed;
     private long _armedTick = NotArmed;
     private IoSource _io;
 
@@ -102,8 +80,7 @@ public sealed class TimerWheel : ISource, IDisposable
                 "A TimerWheel needs room for at least one timeout; pass a capacity of 1 or more (it grows by doubling when full).");
         }
 
-        _entries = new Entry[capacity];
-        Array.Fill(_heads, None);
+        _wheel = new TimingWheel(capacity);
         _io = new IoSource(TimerFd.Create());
         _origin = TimerFd.Now();
     }
@@ -112,7 +89,7 @@ public sealed class TimerWheel : ISource, IDisposable
     internal FdHandle Handle => _io.Handle;
 
     /// <summary>How many timeouts are scheduled, including expired ones not yet taken.</summary>
-    public int Count => _count;
+    public int Count => _wheel.Count;
 
     /// <summary>
     /// Schedules <paramref name="token"/> to be handed back by <see cref="TakeExpired"/> once
@@ -158,20 +135,13 @@ public sealed class TimerWheel : ISource, IDisposable
     public bool Cancel(TimerKey key)
     {
         ThrowIfDisposed("cancel a timeout on");
-        if (!IsLive(key))
-        {
-            return false;
-        }
-
-        Unlink(key.Index);
-        Free(key.Index);
-        return true;
+        return _wheel.Cancel(key);
     }
 
     /// <summary><see langword="true"/> if <paramref name="key"/> names a timeout that has not been taken or cancelled.</summary>
     /// <param name="key">A key from <see cref="Schedule"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
-    public bool Contains(TimerKey key) => IsLive(key);
+    public bool Contains(TimerKey key) => _wheel.Contains(key);
 
     /// <summary>
     /// Moves every due timeout's token into <paramref name="expired"/>, earliest first, and returns how many.
@@ -198,7 +168,7 @@ public sealed class TimerWheel : ISource, IDisposable
 
     /// <summary>Returns e.g. <c>TimerWheel(fd 12, 3 scheduled)</c>.</summary>
     public override string ToString() =>
-        _io.IsDisposed ? "TimerWheel(disposed)" : $"TimerWheel(fd {_io.Fd}, {_count} scheduled)";
+        _io.IsDisposed ? "TimerWheel(disposed)" : $"TimerWheel(fd {_io.Fd}, {_wheel.Count} scheduled)";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
@@ -215,7 +185,7 @@ public sealed class TimerWheel : ISource, IDisposable
     void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 
     /// <summary>The tick up to which the wheel has processed time.</summary>
-    internal long Elapsed => _elapsed;
+    internal long Elapsed => _wheel.Elapsed;
 
     /// <summary>The current tick: whole milliseconds since the wheel was created, rounded down.</summary>
     internal long NowTick() => (TimerFd.Now() - _origin) / NanosecondsPerTick;
@@ -223,27 +193,19 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <summary><see cref="Schedule"/> with the deadline as a tick; tests drive the wheel with simulated time through this.</summary>
     internal TimerKey ScheduleAt(Token token, long deadline)
     {
-        int index = Allocate();
-        ref Entry entry = ref _entries[index];
-        entry.Token = token;
-        entry.Deadline = deadline;
-        Insert(index);
-        _count++;
+        TimerKey key = _wheel.Schedule(token, deadline);
         ArmIfEarlier(deadline);
-        return new TimerKey(index, entry.Generation, _id);
+        return key;
     }
 
     /// <summary><see cref="Reschedule"/> with the deadline as a tick.</summary>
     internal bool RescheduleAt(TimerKey key, long deadline)
     {
-        if (!IsLive(key))
+        if (!_wheel.Reschedule(key, deadline))
         {
             return false;
         }
 
-        Unlink(key.Index);
-        _entries[key.Index].Deadline = deadline;
-        Insert(key.Index);
         ArmIfEarlier(deadline);
         return true;
     }
@@ -251,44 +213,13 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <summary><see cref="TakeExpired"/> at a given tick (never earlier than a previous call's).</summary>
     internal int TakeExpiredAt(Span<Token> expired, long now)
     {
-        int taken = 0;
-        while (taken < expired.Length && _heads[ExpiredList] != None)
+        int taken = _wheel.TakeExpired(expired, now, out bool drained);
+        if (drained)
         {
-            int index = _heads[ExpiredList];
-            Unlink(index);
-            expired[taken++] = _entries[index].Token;
-            Free(index);
-        }
-
-        while (taken < expired.Length)
-        {
-            if (!NextExpiration(out long deadline, out int list) || deadline > now)
-            {
-                // Nothing else is due: time moves on to now, and the caller has drained the wheel.
-                _elapsed = Math.Max(_elapsed, now);
-                AfterDrain();
-                break;
-            }
-
-            _elapsed = deadline;
-            taken += ProcessSlot(list, expired[taken..]);
+            AfterDrain();
         }
 
         return taken;
-    }
-
-    /// <summary>The bucket a deadline belongs in, relative to <see cref="_elapsed"/>: the level is set by the
-    /// highest bit in which the two differ, so a timeout sits at the granularity of its distance.</summary>
-    private static int LevelFor(long elapsed, long deadline)
-    {
-        ulong masked = (ulong)(elapsed ^ deadline) | SlotMask;
-        if (masked >= MaxTicks)
-        {
-            masked = MaxTicks - 1;
-        }
-
-        int significant = 63 - BitOperations.LeadingZeroCount(masked);
-        return significant / LevelBits;
     }
 
     private static void ValidateDelay(TimeSpan delay)
@@ -321,179 +252,6 @@ public sealed class TimerWheel : ISource, IDisposable
             : (nanoseconds + (delay.Ticks * 100) + NanosecondsPerTick - 1) / NanosecondsPerTick;
     }
 
-    /// <summary>
-    /// Finds the next slot that holds entries: the first level (finest first) with any occupied slot gives the
-    /// earliest time, since everything in a coarser level lies beyond the finer level's span.
-    /// </summary>
-    private bool NextExpiration(out long deadline, out int list)
-    {
-        if (_heads[ExpiredList] != None)
-        {
-            deadline = _elapsed;
-            list = ExpiredList;
-            return true;
-        }
-
-        for (int level = 0; level < Levels; level++)
-        {
-            ulong occupied = _occupied[level];
-            if (occupied == 0)
-            {
-                continue;
-            }
-
-            // Search from the slot after the current one: below the top level an entry never sits in the
-            // current slot (it would belong to a finer level), and at the top level the current slot can only
-            // hold entries for the next turn of the wheel, so it comes last.
-            int shift = level * LevelBits;
-            int first = (int)((_elapsed >> shift) + 1) & SlotMask;
-            int slot = (BitOperations.TrailingZeroCount(BitOperations.RotateRight(occupied, first)) + first) & SlotMask;
-            long levelRange = 1L << (shift + LevelBits);
-            deadline = (_elapsed & ~(levelRange - 1)) + ((long)slot << shift);
-            if (deadline <= _elapsed)
-            {
-                // Only the top level wraps around: this slot lies in the next turn.
-                deadline += levelRange;
-            }
-
-            list = (level * SlotsPerLevel) + slot;
-            return true;
-        }
-
-        deadline = 0;
-        list = None;
-        return false;
-    }
-
-    /// <summary>
-    /// Empties one slot at time <see cref="_elapsed"/>: due entries go to <paramref name="expired"/> (or, when it
-    /// is full, to the expired list), the rest move down to the level that now matches their distance.
-    /// </summary>
-    private int ProcessSlot(int list, Span<Token> expired)
-    {
-        int taken = 0;
-        int index = _heads[list];
-        _heads[list] = None;
-        if (list != ExpiredList)
-        {
-            _occupied[list / SlotsPerLevel] &= ~(1UL << (list & SlotMask));
-        }
-
-        while (index != None)
-        {
-            int next = _entries[index].Next;
-            if (_entries[index].Deadline <= _elapsed && taken < expired.Length)
-            {
-                expired[taken++] = _entries[index].Token;
-                Free(index);
-            }
-            else
-            {
-                Insert(index);
-            }
-
-            index = next;
-        }
-
-        return taken;
-    }
-
-    /// <summary>Links an entry into the slot for its deadline, or into the expired list when it is due.</summary>
-    private void Insert(int index)
-    {
-        ref Entry entry = ref _entries[index];
-        int list;
-        if (entry.Deadline <= _elapsed)
-        {
-            list = ExpiredList;
-        }
-        else
-        {
-            int level = LevelFor(_elapsed, entry.Deadline);
-            int slot = (int)((entry.Deadline >> (level * LevelBits)) & SlotMask);
-            list = (level * SlotsPerLevel) + slot;
-            _occupied[level] |= 1UL << slot;
-        }
-
-        entry.List = list;
-        entry.Prev = None;
-        entry.Next = _heads[list];
-        if (entry.Next != None)
-        {
-            _entries[entry.Next].Prev = index;
-        }
-
-        _heads[list] = index;
-    }
-
-    private void Unlink(int index)
-    {
-        ref Entry entry = ref _entries[index];
-        if (entry.Prev != None)
-        {
-            _entries[entry.Prev].Next = entry.Next;
-        }
-        else
-        {
-            _heads[entry.List] = entry.Next;
-            if (entry.Next == None && entry.List != ExpiredList)
-            {
-                _occupied[entry.List / SlotsPerLevel] &= ~(1UL << (entry.List & SlotMask));
-            }
-        }
-
-        if (entry.Next != None)
-        {
-            _entries[entry.Next].Prev = entry.Prev;
-        }
-    }
-
-    private int Allocate()
-    {
-        if (_freeHead == None)
-        {
-            if (_used == _entries.Length)
-            {
-                Array.Resize(ref _entries, _entries.Length * 2);
-            }
-
-            int fresh = _used++;
-            _entries[fresh].Generation = 1;
-            return fresh;
-        }
-
-        int index = _freeHead;
-        _freeHead = _entries[index].Next;
-        return index;
-    }
-
-    private void Free(int index)
-    {
-        ref Entry entry = ref _entries[index];
-        entry.List = Unused;
-        entry.Token = default;
-
-        // A new generation makes every key for the old use stale; 0 is kept for default(TimerKey).
-        entry.Generation = entry.Generation == int.MaxValue ? 1 : entry.Generation + 1;
-        entry.Next = _freeHead;
-        _freeHead = index;
-        _count--;
-    }
-
-    private bool IsLive(TimerKey key)
-    {
-        if (key.Wheel != _id && key.Generation != 0)
-        {
-            throw new ArgumentException(
-                $"{key} was made by another TimerWheel; pass each key only to the wheel whose Schedule returned it.", nameof(key));
-        }
-
-        return key.Generation != 0
-            && (uint)key.Index < (uint)_used
-            && _entries[key.Index].Generation == key.Generation
-            && _entries[key.Index].List != Unused;
-    }
-
     /// <summary>The caller has taken everything due: consume the timerfd's expiration and arm it for the next slot.</summary>
     private void AfterDrain()
     {
@@ -504,7 +262,7 @@ public sealed class TimerWheel : ISource, IDisposable
             _armedTick = NotArmed;
         }
 
-        if (NextExpiration(out long next, out _))
+        if (_wheel.TryGetNextDeadline(out long next))
         {
             Arm(next);
         }
@@ -536,14 +294,4 @@ public sealed class TimerWheel : ISource, IDisposable
 
     private void ThrowIfDisposed(string action) => _io.ThrowIfDisposed(this, action);
 
-    /// <summary>One timeout; linked into one slot's list (or the free list) by index, so entries are not objects.</summary>
-    private struct Entry
-    {
-        public Token Token;
-        public long Deadline;
-        public int Next;
-        public int Prev;
-        public int Generation;
-        public int List;
-    }
 }
