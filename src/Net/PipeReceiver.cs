@@ -20,6 +20,9 @@ namespace Polling.Net;
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
 /// safely (the descriptor is never used after it is closed); concurrent reads interleave as the kernel does.</para>
 /// <para><b>Registering:</b> the interest must include <see cref="Interest.Readable"/>: a read end never becomes writable, so <see cref="Interest.Writable"/> alone throws <see cref="ArgumentException"/> (<c>Readable | Writable</c> is accepted; the writable part never fires).</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -74,7 +77,6 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// writer has closed (end of stream).</param>
     /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN): wait for the
     /// next readable event.</returns>
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead)
     {
@@ -95,7 +97,6 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <param name="buffers">The segments to fill, in order. With no non-empty segment the result is <see langword="true"/> with 0, as for an empty span.</param>
     /// <param name="bytesRead">The total bytes read; 0 with a <see langword="true"/> result means every writer has closed.</param>
     /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
         _io.TryVectored(VectorCall.Read, buffers, out bytesRead, "read from", this);

@@ -23,6 +23,9 @@ namespace Polling.Net;
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
 /// safely (the descriptor is never used after it is closed); writes of up to 4096 bytes are atomic.</para>
 /// <para><b>Registering:</b> the interest must include <see cref="Interest.Writable"/>: a write end never becomes readable, so <see cref="Interest.Readable"/> alone throws <see cref="ArgumentException"/> (<c>Readable | Writable</c> is accepted; the readable part never fires).</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -73,7 +76,6 @@ public sealed class PipeSender : ISource, IDisposable
     /// <param name="bytesWritten">How many bytes were written; fewer than <c>buffer.Length</c> when the pipe
     /// filled up (write the rest after the next writable event).</param>
     /// <returns><see langword="false"/> when the pipe is full (EAGAIN): wait for the next writable event.</returns>
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE, <see cref="Exception.HResult"/> 32), or the
     /// write failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
@@ -96,7 +98,6 @@ public sealed class PipeSender : ISource, IDisposable
     /// <param name="buffers">The segments to write, in order.</param>
     /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
     /// <returns><see langword="false"/> when the pipe is full (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE), or the write failed for another reason.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
         _io.TryVectored(VectorCall.Write, buffers, out bytesWritten, "write to", this);

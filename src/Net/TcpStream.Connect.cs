@@ -40,7 +40,6 @@ public sealed partial class TcpStream
     /// <returns><see langword="true"/> when connected; <see langword="false"/> while the handshake is in progress.</returns>
     /// <exception cref="SocketException">The connection attempt failed; or the stream is not connecting at all
     /// (<see cref="SocketError.NotConnected"/>: e.g. its error was already taken with <see cref="TakeError"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <example>
     /// <code>
     /// using var stream = TcpStream.Connect(new IPEndPoint(IPAddress.Loopback, 9000));
@@ -108,7 +107,6 @@ public sealed partial class TcpStream
     /// await socket.SendAsync("hello"u8.ToArray());
     /// </code>
     /// </example>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused to switch the descriptor to blocking mode (the
     /// connection is closed then).</exception>
     public Socket ToSocket() => StreamHandoff.ToSocket(ref _core, this);
@@ -124,7 +122,6 @@ public sealed partial class TcpStream
     /// string? line = reader.ReadLine();
     /// </code>
     /// </example>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">As for <see cref="ToSocket"/>.</exception>
     public NetworkStream ToStream() => new(ToSocket(), ownsSocket: true);
 

@@ -43,7 +43,6 @@ public sealed partial class TcpStream
     /// </code>
     /// </example>
     /// <exception cref="SocketException">The connection failed, e.g. <see cref="SocketError.ConnectionReset"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead, out bool drained) =>
         _core.TryReceiveStream(buffer, out bytesRead, out drained, "read from", this);
 }

@@ -83,14 +83,11 @@ public sealed partial class TcpStream : ISource, IDisposable
     public AddressFamily AddressFamily { get; }
 
     /// <summary>This end's address (after <see cref="Connect"/>, the kernel assigns it while connecting).</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public IPEndPoint LocalEndPoint => _core.GetIPEndPoint(peer: false, this);
 
     /// <summary>The peer's address.</summary>
     /// <exception cref="SocketException">With <see cref="SocketError.NotConnected"/> while a non-blocking connect
     /// is still in progress (or after it failed, or after the connection was reset).</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public IPEndPoint RemoteEndPoint => _core.GetIPEndPoint(peer: true, this);
 
     /// <summary>
@@ -101,8 +98,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     public SafeHandle Handle => _core.Handle;
 
     /// <summary><c>TCP_NODELAY</c>: send small writes at once instead of coalescing them (Nagle's algorithm off).</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool NoDelay
     {
         get => _core.GetFlag(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, "TCP_NODELAY", this);
@@ -113,8 +108,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <c>SO_KEEPALIVE</c>: probe an idle connection so that a vanished peer is eventually detected (the timing
     /// follows the system's <c>net.ipv4.tcp_keepalive_*</c> settings).
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool KeepAlive
     {
         get => _core.GetFlag(LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, "SO_KEEPALIVE", this);
@@ -129,8 +122,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// unsent data is delivered or the time is up. An event loop wants <see langword="null"/> or zero.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A negative time.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public TimeSpan? Linger
     {
         get
@@ -154,36 +145,22 @@ public sealed partial class TcpStream : ISource, IDisposable
 
     /// <summary><c>SO_RCVBUF</c>, in bytes. Linux doubles the value you set (for its bookkeeping) and reports the doubled value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: true, this);
+        set => _core.SetBufferSize(receive: true, value, this);
     }
 
     /// <summary><c>SO_SNDBUF</c>, in bytes. Linux doubles the value you set and reports the doubled value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: false, this);
+        set => _core.SetBufferSize(receive: false, value, this);
     }
 
     /// <summary>The time-to-live (IPv4 <c>IP_TTL</c>) or hop limit (IPv6 <c>IPV6_UNICAST_HOPS</c>) of sent packets; 1 to 255.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 1..255.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int Ttl
     {
         get => _core.GetTtl(AddressFamily, this);
@@ -258,7 +235,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// stream (the peer will send nothing more) — or that <paramref name="buffer"/> was empty.</param>
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN): wait for the next readable event.</returns>
     /// <exception cref="SocketException">The connection failed, e.g. <see cref="SocketError.ConnectionReset"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead) =>
         _core.TryReceive(buffer, 0, out bytesRead, "read from", this);
 
@@ -271,7 +247,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream (or that every segment was empty).</param>
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
         _core.TryVectored(VectorCall.Receive, buffers, out bytesRead, "read from", this);
 
@@ -284,7 +259,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN): wait for a writable event.</returns>
     /// <exception cref="SocketException">The connection is gone, e.g. <see cref="SocketError.ConnectionReset"/>, or
     /// <see cref="SocketError.Shutdown"/> after the peer reset it or after <see cref="Shutdown"/> of the send side.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten) =>
         _core.TrySend(buffer, 0, out bytesWritten, "write to", this);
 
@@ -296,7 +270,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection is gone.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
         _core.TryVectored(VectorCall.Send, buffers, out bytesWritten, "write to", this);
 
@@ -305,7 +278,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// next read returns them again.
     /// </summary>
     /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesRead) =>
         _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesRead, "peek at", this);
 
@@ -316,7 +288,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// </summary>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> while a <see cref="Connect"/> is still in
     /// progress (Linux would silently abort the attempt) or when not connected; other errors as the kernel reports them.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public void Shutdown(SocketShutdown how)
     {
         ThrowIfConnecting($"shut down ({how})");
@@ -328,7 +299,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// there is none. After a non-blocking <see cref="Connect"/> this is how the outcome is learned — call it
     /// on the writable event.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>

@@ -16,8 +16,6 @@ public sealed partial class UdpSocket
     /// multicast datagrams; 0 to 255, default 1 (this network only). 0 keeps them on this host.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 0..255.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int MulticastTimeToLive
     {
         get => IsV6
@@ -42,8 +40,6 @@ public sealed partial class UdpSocket
     /// Whether multicast datagrams this socket sends are delivered to group members on this host too
     /// (<c>IP_MULTICAST_LOOP</c> / <c>IPV6_MULTICAST_LOOP</c>). Default <see langword="true"/>.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool MulticastLoopback
     {
         get => IsV6
@@ -70,7 +66,6 @@ public sealed partial class UdpSocket
     /// <param name="group">An IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address.</param>
     /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="group"/> is not a multicast address, or is IPv6 on an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressNotAvailable"/>
     /// when it has joined already, or no interface can do multicast).</exception>
     public void JoinMulticastGroup(IPAddress group) => Membership(group, null, 0, join: true);
@@ -80,8 +75,6 @@ public sealed partial class UdpSocket
     /// <param name="localAddress">An IPv4 address of the interface to join on.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The addresses are not IPv4, or <paramref name="group"/> is not multicast.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public void JoinMulticastGroup(IPAddress group, IPAddress localAddress) => MembershipV4(group, localAddress, join: true);
 
     /// <summary>Joins the multicast group <paramref name="group"/> on the interface with index <paramref name="interfaceIndex"/>.</summary>
@@ -90,7 +83,6 @@ public sealed partial class UdpSocket
     /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or is IPv6 on an IPv4 socket.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interfaceIndex"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.NetworkDown"/> for an unknown interface).</exception>
     public void JoinMulticastGroup(IPAddress group, int interfaceIndex)
     {
@@ -101,23 +93,18 @@ public sealed partial class UdpSocket
     /// <summary>Leaves a group joined with <see cref="JoinMulticastGroup(IPAddress)"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or is IPv6 on an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressNotAvailable"/> when not a member).</exception>
     public void LeaveMulticastGroup(IPAddress group) => Membership(group, null, 0, join: false);
 
     /// <summary>Leaves a group joined with <see cref="JoinMulticastGroup(IPAddress, IPAddress)"/>.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The addresses are not IPv4, or <paramref name="group"/> is not multicast.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public void LeaveMulticastGroup(IPAddress group, IPAddress localAddress) => MembershipV4(group, localAddress, join: false);
 
     /// <summary>Leaves a group joined with <see cref="JoinMulticastGroup(IPAddress, int)"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or is IPv6 on an IPv4 socket.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interfaceIndex"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public void LeaveMulticastGroup(IPAddress group, int interfaceIndex)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
@@ -132,7 +119,6 @@ public sealed partial class UdpSocket
     /// <param name="localAddress">An IPv4 address of the interface.</param>
     /// <exception cref="ArgumentNullException"><paramref name="localAddress"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="localAddress"/> is not IPv4.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressNotAvailable"/> for an address this machine does not have).</exception>
     public void SetMulticastInterface(IPAddress localAddress)
     {
@@ -153,7 +139,6 @@ public sealed partial class UdpSocket
     /// </summary>
     /// <param name="interfaceIndex">The interface index, or 0.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interfaceIndex"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. for an unknown interface).</exception>
     public void SetMulticastInterface(int interfaceIndex)
     {

@@ -28,6 +28,9 @@ namespace Polling.Net;
 /// <para>The socket is created non-blocking and close-on-exec in one system call; <see cref="Dispose"/>
 /// closes it once and removes it from its Poll. Would-block is never an exception; operating-system failures
 /// throw <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> says what happened.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// An echo server that allocates nothing per datagram:
@@ -63,12 +66,9 @@ public sealed partial class UdpSocket : ISource, IDisposable
     public AddressFamily AddressFamily { get; }
 
     /// <summary>The address the socket is bound to; after binding port 0 this tells the port the kernel chose.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public IPEndPoint LocalEndPoint => _core.GetIPEndPoint(peer: false, this);
 
     /// <summary>The peer given to <see cref="Connect"/>.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> before <see cref="Connect"/>.</exception>
     public IPEndPoint RemoteEndPoint => _core.GetIPEndPoint(peer: true, this);
 
@@ -80,8 +80,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     public SafeHandle Handle => _core.Handle;
 
     /// <summary>Whether datagrams may be sent to broadcast addresses (<c>SO_BROADCAST</c>). Default <see langword="false"/>.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool Broadcast
     {
         get => _core.GetFlag(LibC.SOL_SOCKET, LibC.SO_BROADCAST, "the broadcast option (SO_BROADCAST)", this);
@@ -90,8 +88,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
 
     /// <summary>The time-to-live (IPv4) or hop limit (IPv6) of unicast datagrams; 1 to 255 (default 64).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 1..255.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int Ttl
     {
         get => _core.GetTtl(AddressFamily, this);
@@ -100,30 +96,18 @@ public sealed partial class UdpSocket : ISource, IDisposable
 
     /// <summary>The kernel's receive buffer size in bytes (<c>SO_RCVBUF</c>; the kernel doubles what you set, up to <c>net.core.rmem_max</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: true, this);
+        set => _core.SetBufferSize(receive: true, value, this);
     }
 
     /// <summary>The kernel's send buffer size in bytes (<c>SO_SNDBUF</c>; the kernel doubles what you set, up to <c>net.core.wmem_max</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _core.SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: false, this);
+        set => _core.SetBufferSize(receive: false, value, this);
     }
 
     private bool IsV6 => AddressFamily == AddressFamily.InterNetworkV6;
@@ -150,7 +134,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="endpoint"/> is neither IPv4 nor IPv6, or
     /// <see cref="UdpSocketOptions.DualMode"/> is set for an IPv4 endpoint.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UdpSocket Bind(IPEndPoint endpoint, UdpSocketOptions options)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -235,7 +218,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <returns><see langword="false"/> when the send buffer is full (EAGAIN): wait for a writable event, or drop the datagram.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException">An IPv6 target for an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused: e.g. <see cref="SocketError.MessageSize"/> for an
     /// oversized datagram, <see cref="SocketError.AccessDenied"/> for a broadcast address without
     /// <see cref="Broadcast"/>, <see cref="SocketError.NetworkUnreachable"/> without a route.</exception>
@@ -258,7 +240,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <param name="bytesSent">The datagram's length when sent; 0 when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when the send buffer is full (EAGAIN).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressFamilyNotSupported"/>
     /// for an IPv4 address on an IPv6 socket: map it with <see cref="IPAddress.MapToIPv6"/>).</exception>
     public bool TrySendTo(ReadOnlySpan<byte> datagram, SocketAddress target, out int bytesSent)
@@ -276,7 +257,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <param name="source">The sender (an IPv6 socket reports IPv4 senders as <c>::ffff:a.b.c.d</c>), or
     /// <see langword="null"/> when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN): wait for the next readable event.</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error (e.g. <see cref="SocketError.ConnectionRefused"/>
     /// on a connected socket whose peer's port is closed).</exception>
     public bool TryReceiveFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out IPEndPoint source) =>
@@ -295,7 +275,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> is too small for this socket's addresses.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryReceiveFrom(Span<byte> buffer, out int bytesReceived, SocketAddress source) =>
         ReceiveFrom(buffer, 0, out bytesReceived, source, "receive a datagram on");
@@ -304,7 +283,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// Like <see cref="TryReceiveFrom(Span{byte}, out int, out IPEndPoint)"/>, but leaves the datagram queued
     /// (<c>MSG_PEEK</c>): the next receive returns it again.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out IPEndPoint source) =>
         ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
@@ -315,7 +293,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> is too small for this socket's addresses.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, SocketAddress source) =>
         ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, source, "peek at a datagram on");
@@ -328,7 +305,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <param name="endpoint">The peer.</param>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
     /// <exception cref="ArgumentException">An IPv6 endpoint for an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.NetworkUnreachable"/>).</exception>
     public void Connect(IPEndPoint endpoint)
     {
@@ -346,7 +322,6 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <param name="datagram">The payload; empty is allowed.</param>
     /// <param name="bytesSent">The datagram's length when sent; 0 when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when the send buffer is full (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.DestinationAddressRequired"/> when not connected;
     /// <see cref="SocketError.ConnectionRefused"/> when an earlier datagram was refused by the peer's host.</exception>
     public bool TrySend(ReadOnlySpan<byte> datagram, out int bytesSent) =>
@@ -359,19 +334,16 @@ public sealed partial class UdpSocket : ISource, IDisposable
     /// <param name="buffer">Where to put the payload; a longer datagram is truncated to it.</param>
     /// <param name="bytesReceived">The payload length (0 for an empty datagram).</param>
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error (e.g. <see cref="SocketError.ConnectionRefused"/>).</exception>
     public bool TryReceive(Span<byte> buffer, out int bytesReceived) =>
         _core.TryReceive(buffer, 0, out bytesReceived, "receive a datagram on", this);
 
     /// <summary>Like <see cref="TryReceive"/>, but leaves the datagram queued (<c>MSG_PEEK</c>).</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesReceived) =>
         _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
 
     /// <summary>Reads and clears the socket's pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
@@ -411,25 +383,8 @@ public sealed partial class UdpSocket : ISource, IDisposable
         return true;
     }
 
-    private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, SocketAddress source, string action)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        Span<byte> address = source.Buffer.Span;
-        if (address.Length < AddressSize)
-        {
-            throw new ArgumentException(
-                $"The SocketAddress holds {address.Length} bytes, too few for the {AddressFamily} addresses of {this}: create it with new SocketAddress(socket.AddressFamily).",
-                nameof(source));
-        }
-
-        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
-        {
-            return false;
-        }
-
-        source.Size = length;
-        return true;
-    }
+    private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, SocketAddress source, string action) =>
+        _core.TryReceiveFrom(buffer, flags, source, AddressSize, "new SocketAddress(socket.AddressFamily)", out bytesReceived, action, this);
 
 
 }

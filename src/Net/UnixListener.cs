@@ -25,6 +25,9 @@ namespace Polling.Net;
 /// clean up. The same convention as <see cref="UnixDomainSocketEndPoint"/>.</para>
 /// <para>The socket is non-blocking and close-on-exec from creation; so are accepted streams (<c>accept4</c>).
 /// <see cref="Dispose"/> is idempotent; registering a disposed listener throws <see cref="ObjectDisposedException"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -55,7 +58,6 @@ public sealed class UnixListener : ISource, IDisposable
     }
 
     /// <summary>The path (or abstract name, starting with <c>'\0'</c>) the listener is bound to.</summary>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     public UnixDomainSocketEndPoint LocalEndPoint => _core.GetUnixEndPoint(peer: false, this);
 
     /// <summary>
@@ -78,7 +80,6 @@ public sealed class UnixListener : ISource, IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or too long.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="backlog"/> is less than 1.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UnixListener Bind(string path, int backlog)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -90,13 +91,11 @@ public sealed class UnixListener : ISource, IDisposable
 
     /// <summary>Binds a listening Unix stream socket to <paramref name="endpoint"/> with a backlog of 1024.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UnixListener Bind(UnixDomainSocketEndPoint endpoint) => Bind(endpoint, DefaultBacklog);
 
     /// <summary>Binds a listening Unix stream socket to <paramref name="endpoint"/> with the given backlog.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="backlog"/> is less than 1.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UnixListener Bind(UnixDomainSocketEndPoint endpoint, int backlog)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -130,7 +129,6 @@ public sealed class UnixListener : ISource, IDisposable
 
     /// <summary>Accepts one waiting connection without blocking; allocates only the new <see cref="UnixStream"/>.</summary>
     /// <returns><see langword="false"/> when none is waiting (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public bool TryAccept([MaybeNullWhen(false)] out UnixStream stream)
     {
@@ -151,8 +149,6 @@ public sealed class UnixListener : ISource, IDisposable
     /// since clients rarely bind.
     /// </summary>
     /// <returns><see langword="false"/> when none is waiting (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool TryAccept([MaybeNullWhen(false)] out UnixStream stream, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint remote)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -170,7 +166,6 @@ public sealed class UnixListener : ISource, IDisposable
     }
 
     /// <summary>Reads and clears the pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once) and removes it from its Poll. The socket file stays: delete it yourself.</summary>

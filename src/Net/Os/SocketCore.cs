@@ -110,6 +110,31 @@ internal partial struct SocketCore
     public readonly bool TryReceiveFrom(Span<byte> buffer, int flags, Span<byte> address, out int addressLength, out int received, string action, object owner) =>
         Complete(Calls.ReceiveFrom(Live(owner), buffer, flags, address, out addressLength, out received), Interest.Readable, action, owner);
 
+    /// <summary>
+    /// <c>recvfrom</c> (Readable) into a caller-owned <see cref="SocketAddress"/>, which is reused and allocates nothing:
+    /// it must hold at least <paramref name="addressSize"/> bytes (else <see cref="ArgumentException"/> telling to create it
+    /// with <paramref name="howToCreate"/>); its <see cref="SocketAddress.Size"/> becomes what the kernel wrote.
+    /// </summary>
+    public readonly bool TryReceiveFrom(Span<byte> buffer, int flags, SocketAddress source, int addressSize, string howToCreate, out int received, string action, object owner)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Span<byte> address = source.Buffer.Span;
+        if (address.Length < addressSize)
+        {
+            throw new ArgumentException(
+                $"The SocketAddress holds {address.Length} bytes, too few for the addresses of {owner} ({addressSize}): create it with {howToCreate}.",
+                nameof(source));
+        }
+
+        if (!TryReceiveFrom(buffer, flags, address, out int length, out received, action, owner))
+        {
+            return false;
+        }
+
+        source.Size = length;
+        return true;
+    }
+
     /// <summary><c>sendto</c> (Writable); a failure names <paramref name="target"/>; an empty <paramref name="address"/> sends to the connected peer.</summary>
     public readonly bool TrySendTo(ReadOnlySpan<byte> buffer, ReadOnlySpan<byte> address, out int sent, string action, object owner, object? target) =>
         Complete(Calls.SendTo(Live(owner), buffer, 0, address, out sent), Interest.Writable, action, owner, target);
@@ -166,6 +191,32 @@ internal partial struct SocketCore
     /// <summary>Sets a boolean (<c>int</c> 0/1) socket option.</summary>
     public readonly void SetFlag(int level, int name, bool value, string what, object owner) =>
         SetOption(level, name, value ? 1 : 0, what, owner);
+
+    /// <summary><c>SO_RCVBUF</c> (<paramref name="receive"/>) or <c>SO_SNDBUF</c>, in bytes (Linux reports twice what was set).</summary>
+    public readonly int GetBufferSize(bool receive, object owner) => receive
+        ? GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", owner)
+        : GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", owner);
+
+    /// <summary>Sets <c>SO_RCVBUF</c> or <c>SO_SNDBUF</c>; at least 1 (<see cref="ArgumentOutOfRangeException"/> names the property).</summary>
+    public readonly void SetBufferSize(bool receive, int value, object owner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, receive ? "ReceiveBufferSize" : "SendBufferSize");
+        if (receive)
+        {
+            SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", owner);
+        }
+        else
+        {
+            SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", owner);
+        }
+    }
+
+    /// <summary><c>SO_PEERCRED</c> of a Unix socket: the peer's process, user and group as of connecting.</summary>
+    public readonly UnixCredentials GetPeerCredentials(object owner)
+    {
+        Check(SocketCalls.GetPeerCredentials(Live(owner), out int pid, out uint uid, out uint gid), "read the peer credentials (SO_PEERCRED) of", owner);
+        return new UnixCredentials(pid, uid, gid);
+    }
 
     /// <summary><c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6).</summary>
     public readonly int GetTtl(AddressFamily family, object owner) => family == AddressFamily.InterNetworkV6

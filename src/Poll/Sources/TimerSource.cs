@@ -24,6 +24,9 @@ namespace Polling;
 /// O(1) work per timeout.</para>
 /// <para><b>Threads.</b> One thread (the loop's) should read; <see cref="SetOnce"/>, <see cref="SetPeriodic(TimeSpan, TimeSpan)"/>
 /// and <see cref="Cancel"/> are single system calls and may be called from any thread.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -60,11 +63,9 @@ public sealed class TimerSource : ISource, IDisposable
     internal FdHandle Handle => _io.Handle;
 
     /// <summary><see langword="true"/> while the timer is armed: a one-shot that has not fired yet, or any periodic timer.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public bool IsArmed => Remaining is not null;
 
     /// <summary>The time until the next expiration, or <see langword="null"/> when disarmed. One <c>timerfd_gettime</c>.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public TimeSpan? Remaining
     {
         get
@@ -75,7 +76,6 @@ public sealed class TimerSource : ISource, IDisposable
     }
 
     /// <summary>The period of a periodic timer, or <see cref="TimeSpan.Zero"/> for a one-shot or disarmed one.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public TimeSpan Period
     {
         get
@@ -91,7 +91,6 @@ public sealed class TimerSource : ISource, IDisposable
     /// </summary>
     /// <param name="dueTime">How long from now; zero or more.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dueTime"/> is negative (use <see cref="Cancel"/> to disarm).</exception>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void SetOnce(TimeSpan dueTime)
     {
         long due = ToDueNanoseconds(dueTime, nameof(dueTime));
@@ -101,7 +100,6 @@ public sealed class TimerSource : ISource, IDisposable
     /// <summary>Arms the timer to expire every <paramref name="period"/>, first one period from now.</summary>
     /// <param name="period">The interval; more than zero.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is zero or negative.</exception>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void SetPeriodic(TimeSpan period) => SetPeriodic(period, period);
 
     /// <summary>
@@ -111,7 +109,6 @@ public sealed class TimerSource : ISource, IDisposable
     /// <param name="dueTime">Until the first expiration; zero (at once) or more.</param>
     /// <param name="period">The interval after that; more than zero.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dueTime"/> is negative, or <paramref name="period"/> is zero or negative.</exception>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void SetPeriodic(TimeSpan dueTime, TimeSpan period)
     {
         long due = ToDueNanoseconds(dueTime, nameof(dueTime));
@@ -125,7 +122,6 @@ public sealed class TimerSource : ISource, IDisposable
     }
 
     /// <summary>Disarms the timer and discards unread expirations: no event follows. Harmless when already disarmed.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void Cancel()
     {
         _io.ThrowIfDisposed(this, "cancel");
@@ -137,7 +133,6 @@ public sealed class TimerSource : ISource, IDisposable
     /// Returns <see langword="false"/>, allocating nothing and throwing nothing, when there are none.
     /// </summary>
     /// <param name="expirations">At least 1 when the result is <see langword="true"/>; more than 1 when a periodic timer expired several times since the last read.</param>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     /// <exception cref="IOException">The kernel failed the read (not for "nothing to read").</exception>
     public bool TryReadExpirations(out ulong expirations)
     {

@@ -31,6 +31,9 @@ namespace Polling;
 /// Calling <see cref="TakeExpired"/> without an event is allowed (e.g. once per loop iteration).</para>
 /// <para><b>Threads.</b> Not thread-safe: the loop thread owns the wheel. To time out work from other threads,
 /// send the request into the loop with a <see cref="ChannelSource{T}"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -100,7 +103,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
     /// <returns>The key for <see cref="Reschedule"/> and <see cref="Cancel"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public TimerKey Schedule(Token token, TimeSpan delay)
     {
         ValidateDelay(delay);
@@ -117,7 +119,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public bool Reschedule(TimerKey key, TimeSpan delay)
     {
         ValidateDelay(delay);
@@ -131,7 +132,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// </summary>
     /// <param name="key">The key <see cref="Schedule"/> returned.</param>
     /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public bool Cancel(TimerKey key)
     {
         ThrowIfDisposed("cancel a timeout on");
@@ -150,7 +150,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// </summary>
     /// <param name="expired">The buffer to fill; any length (a few dozen is plenty).</param>
     /// <exception cref="ArgumentException"><paramref name="expired"/> is empty.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public int TakeExpired(Span<Token> expired)
     {
         if (expired.IsEmpty)

@@ -14,6 +14,9 @@ namespace Polling;
 /// <para>The waker needs no reading or rearming after an event. <see cref="Dispose"/> deregisters it and
 /// closes the descriptor; a disposed waker produces no further events and <see cref="Wake"/> throws
 /// <see cref="ObjectDisposedException"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -62,7 +65,6 @@ public sealed class Waker : IDisposable
     public Token Token { get; }
 
     /// <summary>Makes a blocked or the next <see cref="Poll.Wait"/> return an event for <see cref="Token"/>. Thread-safe; allocates nothing.</summary>
-    /// <exception cref="ObjectDisposedException">The waker is disposed.</exception>
     public void Wake()
     {
         int errno = EventFd.Signal(_io.Live(this, "wake"));
