@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Polling;
@@ -14,6 +15,12 @@ namespace TcpEcho;
 /// <see cref="HighWaterMark"/>, so a client that does not read cannot grow the server's memory) and
 /// <see cref="IdleTimeouts"/> (a client that sends nothing for <see cref="EchoServerOptions.IdleTimeout"/> is closed).
 /// </summary>
+/// <remarks>
+/// Activity is a timestamp touch, not a timer restart: a read or a taken echo stores the batch's clock reading in
+/// the connection, and only when a connection's idle timer fires is that stamp checked — still quiet: closed; active
+/// since: the timer starts again for the rest of the timeout (as redis's <c>lastinteraction</c> and Netty's
+/// <c>IdleStateHandler</c> do). One store per read instead of a timer-wheel unlink and insert and a clock read.
+/// </remarks>
 /// <remarks>
 /// One client's failure (a reset, a refused write) closes that client only. <see cref="Stop"/> shuts down
 /// gracefully: the listener closes, reading stops, every connection gets its pending echo and an orderly end of
@@ -57,6 +64,7 @@ public sealed class EchoServer : IDisposable
     private bool _shuttingDown;
     private bool _finished;
     private long _idleClosed;
+    private long _now; // Stopwatch timestamp of the current batch: what activity in it is stamped with
 
     /// <summary>Binds the listener (backlog 4096) and prepares the loop with the default options; call <see cref="Run()"/> to serve.</summary>
     /// <param name="endpoint">Where to listen, e.g. 127.0.0.1:9000 (port 0 picks a free port).</param>
@@ -155,6 +163,7 @@ public sealed class EchoServer : IDisposable
     public int RunOnce(TimeSpan? timeout = null)
     {
         _poll.Wait(_events, timeout);
+        _now = Stopwatch.GetTimestamp();
         foreach (Event ev in _events)
         {
             switch (ev.Token)
@@ -219,6 +228,7 @@ public sealed class EchoServer : IDisposable
                 }
 
                 _poll.Registry.Register(stream, token, Interest.Readable, _options.Trigger);
+                connection.LastActive = _now;
                 connection.Idle = _idle.Start(token);
             }
             catch (Exception e) when (e is SocketException or IOException)
@@ -244,7 +254,7 @@ public sealed class EchoServer : IDisposable
                 output.Flush(connection.Stream);
                 if (output.Length < before)
                 {
-                    _idle.Restart(ref connection.Idle, token); // the client takes its echo: not idle
+                    connection.LastActive = _now; // the client takes its echo: not idle
                 }
             }
 
@@ -313,7 +323,7 @@ public sealed class EchoServer : IDisposable
 
         if (active)
         {
-            _idle.Restart(ref connection.Idle, token);
+            connection.LastActive = _now;
         }
     }
 
@@ -323,12 +333,23 @@ public sealed class EchoServer : IDisposable
         do
         {
             expired = _idle.TakeExpired(_expired);
+            long now = Stopwatch.GetTimestamp();
             foreach (Token token in _expired.AsSpan(0, expired))
             {
-                if (_connections.Contains(token))
+                if (!_connections.TryGet(token, out Connection? connection))
+                {
+                    continue;
+                }
+
+                TimeSpan quiet = Stopwatch.GetElapsedTime(connection.LastActive, now);
+                if (quiet >= _idle.Timeout)
                 {
                     _idleClosed++;
                     Close(token);
+                }
+                else
+                {
+                    connection.Idle = _idle.Start(token, _idle.Timeout - quiet); // active since: the rest of the timeout
                 }
             }
         }
@@ -382,10 +403,13 @@ public sealed class EchoServer : IDisposable
         }
     }
 
-    /// <summary>One client: its stream, the bytes it has not taken back yet, its idle deadline.</summary>
+    /// <summary>One client: its stream, the bytes it has not taken back yet, its idle timer and last activity.</summary>
     private sealed class Connection(TcpStream stream)
     {
         public TimerKey Idle;
+
+        /// <summary>Stopwatch timestamp of the last read or taken echo (checked when <see cref="Idle"/> fires).</summary>
+        public long LastActive;
 
         public TcpStream Stream { get; } = stream;
 

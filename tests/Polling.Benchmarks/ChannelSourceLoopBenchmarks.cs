@@ -36,22 +36,23 @@ public class ChannelSourceLoopBenchmarks
     [Benchmark(Baseline = true, Description = "Channel<T> TryWrite+TryRead")]
     public int PlainChannel()
     {
-        _plain.Writer.TryWrite(1);
-        _plain.Reader.TryRead(out int item);
+        Require.That(_plain.Writer.TryWrite(1), "Channel TryWrite");
+        Require.That(_plain.Reader.TryRead(out int item) && item == 1, "Channel TryRead returns the item");
         return item;
     }
 
     [Benchmark(Description = "ChannelSource TryWrite+Wait(0)+drain")]
     public int ChannelSourceCycle()
     {
-        _source.Writer.TryWrite(1);
-        _poll.Wait(_events, TimeSpan.Zero);
+        Require.That(_source.Writer.TryWrite(1), "ChannelSource TryWrite");
+        Require.That(_poll.Wait(_events, TimeSpan.Zero) == 1, "Wait reports the ChannelSource readable");
         int sum = 0;
         while (_source.TryRead(out int item))
         {
             sum += item;
         }
 
+        Require.That(sum == 1, "the drain reads exactly the one item");
         return sum;
     }
 }

@@ -65,7 +65,7 @@ public class ChannelSourceRoundTripBenchmarks
                     if (++received == batch)
                     {
                         received = 0;
-                        _plainReplies.Writer.TryWrite(0);
+                        Require.That(_plainReplies.Writer.TryWrite(0), "Channel reply TryWrite");
                     }
                 }
             }
@@ -90,7 +90,7 @@ public class ChannelSourceRoundTripBenchmarks
                     if (++received == batch)
                     {
                         received = 0;
-                        _replies.Writer.TryWrite(0);
+                        Require.That(_replies.Writer.TryWrite(0), "ChannelSource reply TryWrite");
                     }
                 }
 
@@ -161,7 +161,7 @@ public class ChannelSourceRoundTripBenchmarks
         {
             for (int i = 0; i < Batch; i++)
             {
-                _plainRequests.Writer.TryWrite(i);
+                Require.That(_plainRequests.Writer.TryWrite(i), "Channel request TryWrite");
             }
 
             await _plainReplies.Reader.ReadAsync().ConfigureAwait(false);
@@ -175,7 +175,7 @@ public class ChannelSourceRoundTripBenchmarks
         {
             for (int i = 0; i < Batch; i++)
             {
-                _requests.Writer.TryWrite(i);
+                Require.That(_requests.Writer.TryWrite(i), "ChannelSource request TryWrite");
             }
 
             while (!_replies.TryRead(out _))

@@ -71,12 +71,15 @@ public class TcpRoundTripBenchmarks
             throw new SocketException((int)error);
         }
 
+        Require.That(sent == _outgoing.Length, $"Send took {sent} of {_outgoing.Length} bytes");
+
         int received = 0;
         while (received < sent)
         {
             int n = _socketServer.Receive(_incoming.AsSpan(received), SocketFlags.None, out error);
             if (error == SocketError.Success)
             {
+                Require.That(n > 0, "Receive: end of stream");
                 received += n;
             }
             else if (error != SocketError.WouldBlock)
@@ -92,12 +95,13 @@ public class TcpRoundTripBenchmarks
     [BenchmarkCategory("RoundTrip")]
     public int PollingRoundTrip()
     {
-        _client.TryWrite(_outgoing, out int sent);
+        Require.That(_client.TryWrite(_outgoing, out int sent) && sent == _outgoing.Length, $"TryWrite took {sent} of {_outgoing.Length} bytes");
         int received = 0;
         while (received < sent)
         {
             if (_server.TryRead(_incoming.AsSpan(received), out int n))
             {
+                Require.That(n > 0, "TryRead: end of stream");
                 received += n;
             }
         }
@@ -110,10 +114,16 @@ public class TcpRoundTripBenchmarks
     public SocketError SocketWouldBlock()
     {
         _socketServer.Receive(_incoming, SocketFlags.None, out SocketError error);
+        Require.That(error == SocketError.WouldBlock, $"Receive would block, not {error}");
         return error;
     }
 
     [Benchmark(Description = "TcpStream TryRead, would block")]
     [BenchmarkCategory("WouldBlock")]
-    public bool PollingWouldBlock() => _server.TryRead(_incoming, out _);
+    public bool PollingWouldBlock()
+    {
+        bool read = _server.TryRead(_incoming, out _);
+        Require.That(!read, "TryRead would block");
+        return read;
+    }
 }

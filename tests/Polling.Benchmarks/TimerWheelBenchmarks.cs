@@ -33,13 +33,17 @@ public class TimerWheelBenchmarks
     public bool Reschedule()
     {
         _next = (_next + 7919) % Connections;
-        return _wheel.Reschedule(_keys[_next], TimeSpan.FromSeconds(30));
+        bool live = _wheel.Reschedule(_keys[_next], TimeSpan.FromSeconds(30));
+        Require.That(live, "Reschedule of a live key");
+        return live;
     }
 
     [Benchmark(Description = "Schedule + Cancel")]
     public bool ScheduleAndCancel()
     {
         TimerKey key = _wheel.Schedule((Token)1, TimeSpan.FromSeconds(5));
-        return _wheel.Cancel(key);
+        bool cancelled = _wheel.Cancel(key);
+        Require.That(cancelled, "Cancel of the key just scheduled");
+        return cancelled;
     }
 }

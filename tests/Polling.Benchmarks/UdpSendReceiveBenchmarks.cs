@@ -57,15 +57,17 @@ public class UdpSendReceiveBenchmarks
     [Benchmark(Baseline = true, Description = "Socket SendTo+ReceiveFrom(SocketAddress), non-blocking")]
     public int SocketSendToReceiveFrom()
     {
-        _socketClient.SendTo(_outgoing, SocketFlags.None, _socketServerAddress);
-        return _socketServer.ReceiveFrom(_incoming, SocketFlags.None, _source);
+        Require.That(_socketClient.SendTo(_outgoing, SocketFlags.None, _socketServerAddress) == _outgoing.Length, "SendTo sends the datagram");
+        int received = _socketServer.ReceiveFrom(_incoming, SocketFlags.None, _source);
+        Require.That(received == _outgoing.Length, $"ReceiveFrom got {received} of {_outgoing.Length} bytes");
+        return received;
     }
 
     [Benchmark(Description = "UdpSocket TrySendTo+TryReceiveFrom(SocketAddress)")]
     public int PollingSendToReceiveFrom()
     {
-        _client.TrySendTo(_outgoing, _serverAddress, out _);
-        _server.TryReceiveFrom(_incoming, out int received, _source);
+        Require.That(_client.TrySendTo(_outgoing, _serverAddress, out int sent) && sent == _outgoing.Length, "TrySendTo sends the datagram");
+        Require.That(_server.TryReceiveFrom(_incoming, out int received, _source) && received == _outgoing.Length, $"TryReceiveFrom got the datagram ({received} of {_outgoing.Length} bytes)");
         return received;
     }
 }

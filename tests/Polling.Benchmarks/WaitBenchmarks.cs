@@ -48,10 +48,11 @@ public unsafe class WaitBenchmarks
     public ulong RawSyscalls()
     {
         ulong one = 1;
-        write(_rawEventFd.Fd, &one, sizeof(ulong));
+        Require.That(write(_rawEventFd.Fd, &one, sizeof(ulong)) == sizeof(ulong), "eventfd write");
         fixed (epoll_event* events = _rawEvents)
         {
             int n = epoll_wait(_rawEpoll, events, _rawEvents.Length, 0);
+            Require.That(n == 1, $"epoll_wait reports the eventfd (returned {n})");
             ulong sum = 0;
             for (int i = 0; i < n; i++)
             {
@@ -66,7 +67,7 @@ public unsafe class WaitBenchmarks
     public ulong PollingWakeWait()
     {
         _waker.Wake();
-        _poll.Wait(_events, TimeSpan.Zero);
+        Require.That(_poll.Wait(_events, TimeSpan.Zero) == 1, "Wait reports the Waker");
         ulong sum = 0;
         foreach (Event ev in _events)
         {

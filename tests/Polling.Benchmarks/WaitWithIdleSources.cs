@@ -64,10 +64,16 @@ public partial class WaitWithIdleSources
     }
 
     [Benchmark(Baseline = true)]
-    public int Epoll() => _epoll!.Wait(_events!, TimeSpan.Zero);
+    public int Epoll() => Ready(_epoll!.Wait(_events!, TimeSpan.Zero));
 
     [Benchmark]
-    public int Poll() => _poll!.Wait(_events!, TimeSpan.Zero);
+    public int Poll() => Ready(_poll!.Wait(_events!, TimeSpan.Zero));
+
+    private static int Ready(int count)
+    {
+        Require.That(count == 1, $"Wait reports the one ready source (returned {count})");
+        return count;
+    }
 
     /// <summary>Raises the soft RLIMIT_NOFILE towards the hard limit if <paramref name="needed"/> descriptors would not fit.</summary>
     private static unsafe void EnsureDescriptorLimit(int needed)
