@@ -32,7 +32,7 @@ namespace Polling.Net;
 /// while (receiver.TryRead(buffer, out int n))
 /// {
 ///     if (n == 0) { receiver.Dispose(); break; }   // every writer closed
-///     Consume(buffer.AsSpan(0, n));
+///     Console.Write(Encoding.UTF8.GetString(buffer, 0, n));
 /// }
 /// </code>
 /// </example>

@@ -30,6 +30,8 @@ namespace Polling.Net;
 /// <example>
 /// <code>
 /// // Write `pending` as far as the pipe takes it; resume on the next writable event.
+/// var (sender, receiver) = Pipe.Create();
+/// ReadOnlyMemory&lt;byte&gt; pending = "a long message"u8.ToArray();
 /// while (!pending.IsEmpty &amp;&amp; sender.TryWrite(pending.Span, out int n))
 ///     pending = pending[n..];
 /// if (!pending.IsEmpty)

@@ -42,12 +42,14 @@ public sealed partial class TcpStream
     /// (<see cref="SocketError.NotConnected"/>: e.g. its error was already taken with <see cref="TakeError"/>).</exception>
     /// <example>
     /// <code>
+    /// const Token Client = (Token)1;
+    /// bool connected = false;
     /// using var stream = TcpStream.Connect(new IPEndPoint(IPAddress.Loopback, 9000));
     /// poll.Registry.Register(stream, Client, Interest.Readable | Interest.Writable);
     /// // in the loop, for token Client:
     /// if (!connected &amp;&amp; ev.IsWritable)
     /// {
-    ///     if (!stream.TryFinishConnect()) continue;   // not yet: wait for the next event
+    ///     if (!stream.TryFinishConnect()) return;     // not yet: wait for the next event
     ///     connected = true;                          // (a failure threw: "connect ... to 127.0.0.1:9000 failed: Connection refused ...")
     /// }
     /// </code>

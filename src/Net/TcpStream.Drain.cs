@@ -36,8 +36,8 @@ public sealed partial class TcpStream
     /// // Edge-triggered echo: one recv and one send per round trip instead of recv, send, recv (EAGAIN).
     /// while (stream.TryRead(buffer, out int n, out bool drained))
     /// {
-    ///     if (n == 0) { Close(); break; }                               // end of stream
-    ///     Echo(buffer.AsSpan(0, n));
+    ///     if (n == 0) { stream.Dispose(); break; }                      // end of stream
+    ///     stream.TryWrite(buffer.AsSpan(0, n), out _);                 // echo
     ///     if (drained &amp;&amp; !ev.IsReadClosed &amp;&amp; !ev.IsPriority) break;    // short read: wait for the next edge
     /// }
     /// </code>

@@ -38,7 +38,7 @@ namespace Polling.Net;
 /// poll.Registry.Register(listener, (Token)0, Interest.Readable);
 /// var events = new Events(64);
 /// poll.Wait(events);
-/// while (listener.TryAccept(out UnixStream client))
+/// while (listener.TryAccept(out UnixStream? client))
 ///     Console.WriteLine($"client pid {client.PeerCredentials.ProcessId}");
 /// listener.Dispose();
 /// File.Delete(path);

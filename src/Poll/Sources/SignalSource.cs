@@ -40,14 +40,20 @@ namespace Polling;
 /// const Token Signals = (Token)0;
 /// using var signals = new SignalSource(PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP);
 /// poll.Registry.Register(signals, Signals, Interest.Readable);
-/// ...
-/// case Signals:
-///     while (signals.TryRead(out PosixSignal signal))
+/// bool running = true;
+/// while (running)
+/// {
+///     poll.Wait(events);
+///     foreach (Event ev in events)
 ///     {
-///         if (signal == PosixSignal.SIGHUP) ReloadConfiguration();
-///         else running = false;   // SIGINT or SIGTERM: stop accepting, finish, exit 0
+///         if (ev.Token != Signals) continue;
+///         while (signals.TryRead(out PosixSignal signal))
+///         {
+///             if (signal == PosixSignal.SIGHUP) Console.WriteLine("reload the configuration");
+///             else running = false;   // SIGINT or SIGTERM: stop accepting, finish, exit 0
+///         }
 ///     }
-///     break;
+/// }
 /// </code>
 /// </example>
 public sealed class SignalSource : ISource, IDisposable

@@ -40,19 +40,22 @@ namespace Polling;
 /// const Token Timeouts = (Token)1;
 /// using var wheel = new TimerWheel();
 /// poll.Registry.Register(wheel, Timeouts, Interest.Readable);
+/// Token connectionToken = (Token)42;
 /// TimerKey key = wheel.Schedule(connectionToken, TimeSpan.FromSeconds(30));
 ///
 /// Span&lt;Token&gt; expired = stackalloc Token[64];      // or a reused array
-/// // in the event loop:
-/// case Timeouts:
+/// // in the event loop, on the wheel's event:
+/// foreach (Event ev in events)
+/// {
+///     if (ev.Token != Timeouts) continue;
 ///     int n;
 ///     do
 ///     {
 ///         n = wheel.TakeExpired(expired);
-///         foreach (Token t in expired[..n]) CloseIdleConnection(t);
+///         foreach (Token t in expired[..n]) Console.WriteLine($"close idle connection {t}");
 ///     }
 ///     while (n == expired.Length);
-///     break;
+/// }
 /// </code>
 /// </example>
 public sealed class TimerWheel : ISource, IDisposable
