@@ -110,8 +110,12 @@ internal partial struct IoSource
     public readonly FdHandle Live(object owner, string action = "use") => IsDisposed ? throw Disposed(owner, action) : _handle;
 
     /// <summary>Tells the backend the outcome of an I/O call (<see cref="Registration.Complete"/>); see the rearm rule.</summary>
-    public readonly IoOutcome Complete(int errno, Interest interest, bool drains = false) =>
-        _registration.Complete(_handle.Fd, errno, interest, drains);
+    public readonly IoOutcome Complete(int errno, Interest interest, bool drains = false)
+    {
+        Debug.Assert(errno != Errno.EINTR, "the calls retry EINTR before their errno reaches the backend");
+        Debug.Assert(interest != 0 && (interest & ~Registration.AllInterests) == 0, "an I/O call names the direction it moved");
+        return _registration.Complete(_handle.Fd, errno, interest, drains);
+    }
 
     /// <summary>
     /// <see cref="Complete"/>, then 0 → <see langword="true"/>; EAGAIN → <see langword="false"/>; any other errno throws
@@ -126,7 +130,11 @@ internal partial struct IoSource
         };
 
     /// <summary>The source became ready without an I/O call: an edge-emulating backend rearms <paramref name="interest"/>.</summary>
-    public readonly void Rearm(Interest interest) => _registration.Rearm(_handle.Fd, interest);
+    public readonly void Rearm(Interest interest)
+    {
+        Debug.Assert(interest != 0, "a rearm names the directions that became ready");
+        _registration.Rearm(_handle.Fd, interest);
+    }
 
     /// <summary>
     /// The exception for a failed call on a descriptor that is not a socket: <see cref="ObjectDisposedException"/> if
