@@ -330,7 +330,7 @@ public sealed class AcceptLoop : IDisposable
                 return true;
             }
 
-            if (errno == SocketErrors.EAGAIN)
+            if (errno == Errno.EAGAIN)
             {
                 _registry.Rearm(_listenerFd, Interest.Readable);
                 return false;
@@ -388,7 +388,7 @@ public sealed class AcceptLoop : IDisposable
                 continue;
             }
 
-            if (errno == SocketErrors.EAGAIN)
+            if (errno == Errno.EAGAIN)
             {
                 _registry.Rearm(_listenerFd, Interest.Readable);
                 drained = true;

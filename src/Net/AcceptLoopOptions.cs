@@ -3,6 +3,7 @@ namespace Polling.Net;
 /// <summary>Settings of an <see cref="AcceptLoop"/>: how the listener is registered and what to do when descriptors run out.</summary>
 /// <example>
 /// <code>
+/// const Token ListenerToken = (Token)0, RetryToken = (Token)1;
 /// var accept = new AcceptLoop(poll.Registry, listener, ListenerToken, RetryToken,
 ///     new AcceptLoopOptions { Trigger = Trigger.Level, RetryDelay = TimeSpan.FromMilliseconds(50) });
 /// </code>

@@ -41,6 +41,8 @@ namespace Polling.Net;
 ///         c.Stream.Dispose();
 ///         break;
 /// }
+///
+/// sealed record Connection(TcpStream Stream);
 /// </code>
 /// </example>
 public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>

@@ -26,8 +26,12 @@ namespace Polling.Net;
 /// // accept:            connection.Idle = idle.Start(token);
 /// // a request arrived: idle.Restart(ref connection.Idle, token);
 /// // close:             idle.Cancel(connection.Idle);
+/// var connections = new Dictionary&lt;Token, Connection&gt;();
 /// Token[] expired = new Token[64];
-/// case Timeouts:
+/// // in the event loop, on the timeouts' event:
+/// foreach (Event ev in events)
+/// {
+///     if (ev.Token != Timeouts) continue;
 ///     int n;
 ///     do
 ///     {
@@ -36,7 +40,9 @@ namespace Polling.Net;
 ///             if (connections.Remove(t, out Connection? c)) c.Stream.Dispose();
 ///     }
 ///     while (n == expired.Length);
-///     break;
+/// }
+///
+/// sealed record Connection(TcpStream Stream);
 /// </code>
 /// </example>
 public sealed class IdleTimeouts : ISource, IDisposable

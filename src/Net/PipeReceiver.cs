@@ -20,6 +20,9 @@ namespace Polling.Net;
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
 /// safely (the descriptor is never used after it is closed); concurrent reads interleave as the kernel does.</para>
 /// <para><b>Registering:</b> the interest must include <see cref="Interest.Readable"/>: a read end never becomes writable, so <see cref="Interest.Writable"/> alone throws <see cref="ArgumentException"/> (<c>Readable | Writable</c> is accepted; the writable part never fires).</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -29,17 +32,17 @@ namespace Polling.Net;
 /// while (receiver.TryRead(buffer, out int n))
 /// {
 ///     if (n == 0) { receiver.Dispose(); break; }   // every writer closed
-///     Consume(buffer.AsSpan(0, n));
+///     Console.Write(Encoding.UTF8.GetString(buffer, 0, n));
 /// }
 /// </code>
 /// </example>
 public sealed class PipeReceiver : ISource, IDisposable
 {
-    private SourceCore _core;
+    private IoSource _io;
 
     internal PipeReceiver(FdHandle handle)
     {
-        _core = new SourceCore(handle, isSocket: false);
+        _io = new IoSource(handle);
     }
 
     /// <summary>
@@ -64,7 +67,7 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
     /// another thread may dispose the receiver. The receiver owns it: do not close or dispose it.
     /// </summary>
-    public SafeHandle Handle => _core.Handle;
+    public SafeHandle Handle => _io.Handle;
 
     /// <summary>
     /// Reads what the pipe holds into <paramref name="buffer"/>, without blocking.
@@ -74,18 +77,17 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// writer has closed (end of stream).</param>
     /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN): wait for the
     /// next readable event.</returns>
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead)
     {
-        FdHandle handle = _core.Live(this);
+        _io.ThrowIfDisposed(this);
         if (buffer.IsEmpty)
         {
             bytesRead = 0;
             return true;
         }
 
-        return _core.TryRead(buffer, out bytesRead, "read from", this);
+        return _io.TryRead(buffer, out bytesRead, "read from", this);
     }
 
     /// <summary>
@@ -95,28 +97,27 @@ public sealed class PipeReceiver : ISource, IDisposable
     /// <param name="buffers">The segments to fill, in order. With no non-empty segment the result is <see langword="true"/> with 0, as for an empty span.</param>
     /// <param name="bytesRead">The total bytes read; 0 with a <see langword="true"/> result means every writer has closed.</param>
     /// <returns><see langword="false"/> when the pipe is empty but still has a writer (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The receiver is disposed.</exception>
     /// <exception cref="IOException">The read failed (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(SocketCalls.Vector.Read, buffers, out bytesRead, "read from", this);
+        _io.TryVectored(VectorCall.Read, buffers, out bytesRead, "read from", this);
 
     /// <summary>Deregisters the receiver and closes its descriptor; writers then get EPIPE. Idempotent.</summary>
-    public void Dispose() => _core.Close();
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns e.g. <c>PipeReceiver(fd 7)</c>, or <c>PipeReceiver(disposed)</c>.</summary>
-    public override string ToString() => _core.IsDisposed ? "PipeReceiver(disposed)" : $"PipeReceiver(fd {_core.Fd})";
+    public override string ToString() => _io.IsDisposed ? "PipeReceiver(disposed)" : $"PipeReceiver(fd {_io.Fd})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Readable, this);
-        _core.Register(registry, token, interest, trigger, this);
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Readable, this);
-        _core.Reregister(registry, token, interest, trigger, this);
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 }

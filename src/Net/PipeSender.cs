@@ -23,10 +23,15 @@ namespace Polling.Net;
 /// <para><b>Thread safety:</b> registration and <see cref="Dispose"/> may race with I/O on other threads
 /// safely (the descriptor is never used after it is closed); writes of up to 4096 bytes are atomic.</para>
 /// <para><b>Registering:</b> the interest must include <see cref="Interest.Writable"/>: a write end never becomes readable, so <see cref="Interest.Readable"/> alone throws <see cref="ArgumentException"/> (<c>Readable | Writable</c> is accepted; the readable part never fires).</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
 /// // Write `pending` as far as the pipe takes it; resume on the next writable event.
+/// var (sender, receiver) = Pipe.Create();
+/// ReadOnlyMemory&lt;byte&gt; pending = "a long message"u8.ToArray();
 /// while (!pending.IsEmpty &amp;&amp; sender.TryWrite(pending.Span, out int n))
 ///     pending = pending[n..];
 /// if (!pending.IsEmpty)
@@ -35,11 +40,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class PipeSender : ISource, IDisposable
 {
-    private SourceCore _core;
+    private IoSource _io;
 
     internal PipeSender(FdHandle handle)
     {
-        _core = new SourceCore(handle, isSocket: false);
+        _io = new IoSource(handle);
     }
 
     /// <summary>
@@ -64,7 +69,7 @@ public sealed class PipeSender : ISource, IDisposable
     /// <c>(int)Handle.DangerousGetHandle()</c>, bracketed by <c>DangerousAddRef</c>/<c>DangerousRelease</c> if
     /// another thread may dispose the sender. The sender owns it: do not close or dispose it.
     /// </summary>
-    public SafeHandle Handle => _core.Handle;
+    public SafeHandle Handle => _io.Handle;
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the pipe has room for, without blocking.
@@ -73,19 +78,18 @@ public sealed class PipeSender : ISource, IDisposable
     /// <param name="bytesWritten">How many bytes were written; fewer than <c>buffer.Length</c> when the pipe
     /// filled up (write the rest after the next writable event).</param>
     /// <returns><see langword="false"/> when the pipe is full (EAGAIN): wait for the next writable event.</returns>
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE, <see cref="Exception.HResult"/> 32), or the
     /// write failed for another reason (errno in <see cref="Exception.HResult"/>).</exception>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
     {
-        FdHandle handle = _core.Live(this);
+        _io.ThrowIfDisposed(this);
         if (buffer.IsEmpty)
         {
             bytesWritten = 0;
             return true;
         }
 
-        return _core.TryWrite(buffer, out bytesWritten, "write to", this);
+        return _io.TryWrite(buffer, out bytesWritten, "write to", this);
     }
 
     /// <summary>
@@ -96,28 +100,27 @@ public sealed class PipeSender : ISource, IDisposable
     /// <param name="buffers">The segments to write, in order.</param>
     /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
     /// <returns><see langword="false"/> when the pipe is full (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The sender is disposed.</exception>
     /// <exception cref="IOException">The reading end is closed (EPIPE), or the write failed for another reason.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(SocketCalls.Vector.Write, buffers, out bytesWritten, "write to", this);
+        _io.TryVectored(VectorCall.Write, buffers, out bytesWritten, "write to", this);
 
     /// <summary>Deregisters the sender and closes its descriptor; the receiver then sees end of stream. Idempotent.</summary>
-    public void Dispose() => _core.Close();
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns e.g. <c>PipeSender(fd 7)</c>, or <c>PipeSender(disposed)</c>.</summary>
-    public override string ToString() => _core.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_core.Fd})";
+    public override string ToString() => _io.IsDisposed ? "PipeSender(disposed)" : $"PipeSender(fd {_io.Fd})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Writable, this);
-        _core.Register(registry, token, interest, trigger, this);
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
         PipeInterest.Require(interest, Interest.Writable, this);
-        _core.Reregister(registry, token, interest, trigger, this);
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry) => _core.Deregister(registry, this);
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 }

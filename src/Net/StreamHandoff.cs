@@ -10,7 +10,7 @@ namespace Polling.Net;
 /// </summary>
 internal static class StreamHandoff
 {
-    public static Socket ToSocket(ref SourceCore core, object owner)
+    public static Socket ToSocket(ref SocketCore core, object owner)
     {
         FdHandle handle = core.Live(owner);
         int fd = handle.Fd;

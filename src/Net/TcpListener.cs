@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -22,6 +23,9 @@ namespace Polling.Net;
 /// <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> says what happened.</para>
 /// <para>Thread safety: the members may be called from several threads; a typical program uses one listener
 /// per loop thread (see <see cref="TcpListenerOptions.ReusePort"/>).</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -50,11 +54,11 @@ namespace Polling.Net;
 /// </example>
 public sealed class TcpListener : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     private TcpListener(FdHandle handle, AddressFamily family)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
         AddressFamily = family;
     }
@@ -63,8 +67,6 @@ public sealed class TcpListener : ISource, IDisposable
     public AddressFamily AddressFamily { get; }
 
     /// <summary>The address the listener is bound to; after binding port 0 this tells the port the kernel chose.</summary>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public IPEndPoint LocalEndPoint => _core.GetIPEndPoint(peer: false, this);
 
     /// <summary>
@@ -78,7 +80,6 @@ public sealed class TcpListener : ISource, IDisposable
     /// The time-to-live (IPv4) or hop limit (IPv6) of packets sent by accepted connections; 1 to 255.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 1..255.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int Ttl
     {
         get => _core.GetTtl(AddressFamily, this);
@@ -103,7 +104,6 @@ public sealed class TcpListener : ISource, IDisposable
     /// <param name="options">Backlog, ReusePort and DualMode; see <see cref="TcpListenerOptions"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><see cref="TcpListenerOptions.DualMode"/> with an IPv4 endpoint.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static TcpListener Bind(IPEndPoint endpoint, TcpListenerOptions options)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -116,19 +116,19 @@ public sealed class TcpListener : ISource, IDisposable
                 nameof(options));
         }
 
-        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_STREAM, $"create a TCP socket to listen on {endpoint}");
+        FdHandle handle = SocketCalls.Create(family, LibC.SOCK_STREAM, $"create a TCP socket to listen on {endpoint}");
         try
         {
             string where = $"the TCP listener for {endpoint}";
-            Set(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
+            Set(handle, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
             if (options.ReusePort)
             {
-                Set(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
+                Set(handle, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
             }
 
             if (family == AddressFamily.InterNetworkV6)
             {
-                Set(handle, SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", where);
+                Set(handle, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", where);
             }
 
             Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -185,7 +185,6 @@ public sealed class TcpListener : ISource, IDisposable
     /// <see langword="null"/> when none is waiting.</param>
     /// <returns><see langword="true"/> if a connection was accepted; <see langword="false"/> when none is
     /// waiting (EAGAIN) — wait for the next readable event.</returns>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused, e.g. <see cref="SocketError.TooManyOpenSockets"/>
     /// when the process ran out of descriptors, or <see cref="SocketError.ConnectionAborted"/> when the peer
     /// gave up before it was accepted (accept again).</exception>
@@ -211,8 +210,6 @@ public sealed class TcpListener : ISource, IDisposable
     /// <param name="remote">The peer's address (IPv4-mapped IPv6 for IPv4 peers of a dual-mode listener), or
     /// <see langword="null"/> when none is waiting.</param>
     /// <returns><see langword="true"/> if a connection was accepted; <see langword="false"/> on EAGAIN.</returns>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool TryAccept([MaybeNullWhen(false)] out TcpStream stream, [MaybeNullWhen(false)] out IPEndPoint remote)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -230,7 +227,6 @@ public sealed class TcpListener : ISource, IDisposable
     }
 
     /// <summary>Reads and clears the listener's pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>

@@ -17,7 +17,7 @@ namespace Polling.Net;
 /// for (int i = 0; i &lt; Environment.ProcessorCount; i++)
 /// {
 ///     var listener = TcpListener.Bind(new IPEndPoint(IPAddress.Any, 9000), options);
-///     new Thread(() => RunLoop(listener)).Start();
+///     new Thread(() => { using var loop = new Poll(); loop.Registry.Register(listener, (Token)0, Interest.Readable); /* … */ }).Start();
 /// }
 ///
 /// // IPv6 and IPv4 clients on one socket (IPv4 peers appear as ::ffff:a.b.c.d):

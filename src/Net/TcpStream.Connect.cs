@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -12,7 +13,7 @@ public sealed partial class TcpStream
     private const int StateUnknown = 0, StateConnected = 1, StateFailed = 2;
 
     // Linux TCP states (include/net/tcp_states.h) as TCP_INFO's first byte reports them.
-    private const int TCP_INFO = 11, TcpSynSent = 2;
+    private const int TcpSynSent = 2;   // TCP_SYN_SENT in tcp_info.tcpi_state
 
     /// <summary>Where <see cref="Connect"/> was asked to connect; <see langword="null"/> for accepted or adopted streams.</summary>
     private IPEndPoint? _connectTarget;
@@ -39,15 +40,16 @@ public sealed partial class TcpStream
     /// <returns><see langword="true"/> when connected; <see langword="false"/> while the handshake is in progress.</returns>
     /// <exception cref="SocketException">The connection attempt failed; or the stream is not connecting at all
     /// (<see cref="SocketError.NotConnected"/>: e.g. its error was already taken with <see cref="TakeError"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <example>
     /// <code>
+    /// const Token Client = (Token)1;
+    /// bool connected = false;
     /// using var stream = TcpStream.Connect(new IPEndPoint(IPAddress.Loopback, 9000));
     /// poll.Registry.Register(stream, Client, Interest.Readable | Interest.Writable);
     /// // in the loop, for token Client:
     /// if (!connected &amp;&amp; ev.IsWritable)
     /// {
-    ///     if (!stream.TryFinishConnect()) continue;   // not yet: wait for the next event
+    ///     if (!stream.TryFinishConnect()) return;     // not yet: wait for the next event
     ///     connected = true;                          // (a failure threw: "connect ... to 127.0.0.1:9000 failed: Connection refused ...")
     /// }
     /// </code>
@@ -79,7 +81,7 @@ public sealed partial class TcpStream
             return true;
         }
 
-        if (errno != SocketErrors.ENOTCONN)
+        if (errno != Errno.ENOTCONN)
         {
             throw _core.Failure(errno, $"read the peer address (getpeername) of {this}");
         }
@@ -107,7 +109,6 @@ public sealed partial class TcpStream
     /// await socket.SendAsync("hello"u8.ToArray());
     /// </code>
     /// </example>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused to switch the descriptor to blocking mode (the
     /// connection is closed then).</exception>
     public Socket ToSocket() => StreamHandoff.ToSocket(ref _core, this);
@@ -123,7 +124,6 @@ public sealed partial class TcpStream
     /// string? line = reader.ReadLine();
     /// </code>
     /// </example>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">As for <see cref="ToSocket"/>.</exception>
     public NetworkStream ToStream() => new(ToSocket(), ownsSocket: true);
 
@@ -145,7 +145,7 @@ public sealed partial class TcpStream
 
     /// <summary>Whether the kernel's TCP state is SYN_SENT (first byte of <c>TCP_INFO</c>).</summary>
     private bool IsConnecting(FdHandle handle) =>
-        SocketCalls.GetOption(handle, SocketCalls.IPPROTO_TCP, TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
+        SocketCalls.GetOption(handle, LibC.IPPROTO_TCP, LibC.TCP_INFO, out int info) == 0 && (info & 0xFF) == TcpSynSent;
 
     private SocketException ConnectFailed(int errno) =>
         SocketErrors.Exception(errno, $"connect {this}");      // ToString names the endpoint it connects to

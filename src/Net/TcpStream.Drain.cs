@@ -36,14 +36,13 @@ public sealed partial class TcpStream
     /// // Edge-triggered echo: one recv and one send per round trip instead of recv, send, recv (EAGAIN).
     /// while (stream.TryRead(buffer, out int n, out bool drained))
     /// {
-    ///     if (n == 0) { Close(); break; }                               // end of stream
-    ///     Echo(buffer.AsSpan(0, n));
+    ///     if (n == 0) { stream.Dispose(); break; }                      // end of stream
+    ///     stream.TryWrite(buffer.AsSpan(0, n), out _);                 // echo
     ///     if (drained &amp;&amp; !ev.IsReadClosed &amp;&amp; !ev.IsPriority) break;    // short read: wait for the next edge
     /// }
     /// </code>
     /// </example>
     /// <exception cref="SocketException">The connection failed, e.g. <see cref="SocketError.ConnectionReset"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead, out bool drained) =>
         _core.TryReceiveStream(buffer, out bytesRead, out drained, "read from", this);
 }

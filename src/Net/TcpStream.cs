@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -70,11 +71,11 @@ namespace Polling.Net;
 /// </example>
 public sealed partial class TcpStream : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     internal TcpStream(FdHandle handle, AddressFamily family)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         AddressFamily = family;
     }
 
@@ -82,14 +83,11 @@ public sealed partial class TcpStream : ISource, IDisposable
     public AddressFamily AddressFamily { get; }
 
     /// <summary>This end's address (after <see cref="Connect"/>, the kernel assigns it while connecting).</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public IPEndPoint LocalEndPoint => _core.GetIPEndPoint(peer: false, this);
 
     /// <summary>The peer's address.</summary>
     /// <exception cref="SocketException">With <see cref="SocketError.NotConnected"/> while a non-blocking connect
     /// is still in progress (or after it failed, or after the connection was reset).</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public IPEndPoint RemoteEndPoint => _core.GetIPEndPoint(peer: true, this);
 
     /// <summary>
@@ -100,24 +98,20 @@ public sealed partial class TcpStream : ISource, IDisposable
     public SafeHandle Handle => _core.Handle;
 
     /// <summary><c>TCP_NODELAY</c>: send small writes at once instead of coalescing them (Nagle's algorithm off).</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool NoDelay
     {
-        get => _core.GetFlag(SocketCalls.IPPROTO_TCP, SocketCalls.TCP_NODELAY, "TCP_NODELAY", this);
-        set => _core.SetFlag(SocketCalls.IPPROTO_TCP, SocketCalls.TCP_NODELAY, value, "TCP_NODELAY", this);
+        get => _core.GetFlag(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, "TCP_NODELAY", this);
+        set => _core.SetFlag(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, value, "TCP_NODELAY", this);
     }
 
     /// <summary>
     /// <c>SO_KEEPALIVE</c>: probe an idle connection so that a vanished peer is eventually detected (the timing
     /// follows the system's <c>net.ipv4.tcp_keepalive_*</c> settings).
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool KeepAlive
     {
-        get => _core.GetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_KEEPALIVE, "SO_KEEPALIVE", this);
-        set => _core.SetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_KEEPALIVE, value, "SO_KEEPALIVE", this);
+        get => _core.GetFlag(LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, "SO_KEEPALIVE", this);
+        set => _core.SetFlag(LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, value, "SO_KEEPALIVE", this);
     }
 
     /// <summary>
@@ -128,8 +122,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// unsent data is delivered or the time is up. An event loop wants <see langword="null"/> or zero.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A negative time.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public TimeSpan? Linger
     {
         get
@@ -153,36 +145,22 @@ public sealed partial class TcpStream : ISource, IDisposable
 
     /// <summary><c>SO_RCVBUF</c>, in bytes. Linux doubles the value you set (for its bookkeeping) and reports the doubled value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: true, this);
+        set => _core.SetBufferSize(receive: true, value, this);
     }
 
     /// <summary><c>SO_SNDBUF</c>, in bytes. Linux doubles the value you set and reports the doubled value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: false, this);
+        set => _core.SetBufferSize(receive: false, value, this);
     }
 
     /// <summary>The time-to-live (IPv4 <c>IP_TTL</c>) or hop limit (IPv6 <c>IPV6_UNICAST_HOPS</c>) of sent packets; 1 to 255.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 1..255.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int Ttl
     {
         get => _core.GetTtl(AddressFamily, this);
@@ -202,7 +180,7 @@ public sealed partial class TcpStream : ISource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         AddressFamily family = TcpListener.IPFamily(endpoint, nameof(endpoint));
-        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_STREAM, $"create a TCP socket to connect to {endpoint}");
+        FdHandle handle = SocketCalls.Create(family, LibC.SOCK_STREAM, $"create a TCP socket to connect to {endpoint}");
         try
         {
             Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -257,7 +235,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// stream (the peer will send nothing more) — or that <paramref name="buffer"/> was empty.</param>
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN): wait for the next readable event.</returns>
     /// <exception cref="SocketException">The connection failed, e.g. <see cref="SocketError.ConnectionReset"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(Span<byte> buffer, out int bytesRead) =>
         _core.TryReceive(buffer, 0, out bytesRead, "read from", this);
 
@@ -270,9 +247,8 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <param name="bytesRead">The total bytes read; 0 with <see langword="true"/> means end of stream (or that every segment was empty).</param>
     /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(SocketCalls.Vector.Receive, buffers, out bytesRead, "read from", this);
+        _core.TryVectored(VectorCall.Receive, buffers, out bytesRead, "read from", this);
 
     /// <summary>
     /// Writes as much of <paramref name="buffer"/> as the socket takes now, without blocking. Allocates nothing.
@@ -283,7 +259,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN): wait for a writable event.</returns>
     /// <exception cref="SocketException">The connection is gone, e.g. <see cref="SocketError.ConnectionReset"/>, or
     /// <see cref="SocketError.Shutdown"/> after the peer reset it or after <see cref="Shutdown"/> of the send side.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten) =>
         _core.TrySend(buffer, 0, out bytesWritten, "write to", this);
 
@@ -295,18 +270,16 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// <param name="bytesWritten">The total bytes taken; may be fewer than all segments hold.</param>
     /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
     /// <exception cref="SocketException">The connection is gone.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(SocketCalls.Vector.Send, buffers, out bytesWritten, "write to", this);
+        _core.TryVectored(VectorCall.Send, buffers, out bytesWritten, "write to", this);
 
     /// <summary>
     /// Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>): the
     /// next read returns them again.
     /// </summary>
     /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesRead) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesRead, "peek at", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesRead, "peek at", this);
 
     /// <summary>
     /// Shuts down reading, writing or both (<c>shutdown</c>). After <see cref="SocketShutdown.Send"/> the peer
@@ -315,7 +288,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// </summary>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> while a <see cref="Connect"/> is still in
     /// progress (Linux would silently abort the attempt) or when not connected; other errors as the kernel reports them.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public void Shutdown(SocketShutdown how)
     {
         ThrowIfConnecting($"shut down ({how})");
@@ -327,7 +299,6 @@ public sealed partial class TcpStream : ISource, IDisposable
     /// there is none. After a non-blocking <see cref="Connect"/> this is how the outcome is learned — call it
     /// on the writable event.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>

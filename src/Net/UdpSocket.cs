@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -27,6 +28,9 @@ namespace Polling.Net;
 /// <para>The socket is created non-blocking and close-on-exec in one system call; <see cref="Dispose"/>
 /// closes it once and removes it from its Poll. Would-block is never an exception; operating-system failures
 /// throw <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> says what happened.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// An echo server that allocates nothing per datagram:
@@ -47,13 +51,13 @@ namespace Polling.Net;
 /// }
 /// </code>
 /// </example>
-public sealed class UdpSocket : ISource, IDisposable
+public sealed partial class UdpSocket : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     private UdpSocket(FdHandle handle, AddressFamily family)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
         AddressFamily = family;
     }
@@ -62,12 +66,9 @@ public sealed class UdpSocket : ISource, IDisposable
     public AddressFamily AddressFamily { get; }
 
     /// <summary>The address the socket is bound to; after binding port 0 this tells the port the kernel chose.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public IPEndPoint LocalEndPoint => _core.GetIPEndPoint(peer: false, this);
 
     /// <summary>The peer given to <see cref="Connect"/>.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> before <see cref="Connect"/>.</exception>
     public IPEndPoint RemoteEndPoint => _core.GetIPEndPoint(peer: true, this);
 
@@ -79,101 +80,34 @@ public sealed class UdpSocket : ISource, IDisposable
     public SafeHandle Handle => _core.Handle;
 
     /// <summary>Whether datagrams may be sent to broadcast addresses (<c>SO_BROADCAST</c>). Default <see langword="false"/>.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool Broadcast
     {
-        get => _core.GetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_BROADCAST, "the broadcast option (SO_BROADCAST)", this);
-        set => _core.SetFlag(SocketCalls.SOL_SOCKET, SocketCalls.SO_BROADCAST, value, "the broadcast option (SO_BROADCAST)", this);
+        get => _core.GetFlag(LibC.SOL_SOCKET, LibC.SO_BROADCAST, "the broadcast option (SO_BROADCAST)", this);
+        set => _core.SetFlag(LibC.SOL_SOCKET, LibC.SO_BROADCAST, value, "the broadcast option (SO_BROADCAST)", this);
     }
 
     /// <summary>The time-to-live (IPv4) or hop limit (IPv6) of unicast datagrams; 1 to 255 (default 64).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 1..255.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int Ttl
     {
         get => _core.GetTtl(AddressFamily, this);
         set => _core.SetTtl(AddressFamily, value, this);
     }
 
-    /// <summary>
-    /// The time-to-live (IPv4, <c>IP_MULTICAST_TTL</c>) or hop limit (IPv6, <c>IPV6_MULTICAST_HOPS</c>) of
-    /// multicast datagrams; 0 to 255, default 1 (this network only). 0 keeps them on this host.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0..255.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
-    public int MulticastTimeToLive
-    {
-        get => IsV6
-            ? _core.GetOption(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this)
-            : _core.GetOption(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255);
-            if (IsV6)
-            {
-                _core.SetOption(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_HOPS, value, "the multicast hop limit (IPV6_MULTICAST_HOPS)", this);
-            }
-            else
-            {
-                _core.SetOption(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_TTL, value, "the multicast time-to-live (IP_MULTICAST_TTL)", this);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Whether multicast datagrams this socket sends are delivered to group members on this host too
-    /// (<c>IP_MULTICAST_LOOP</c> / <c>IPV6_MULTICAST_LOOP</c>). Default <see langword="true"/>.
-    /// </summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
-    public bool MulticastLoopback
-    {
-        get => IsV6
-            ? _core.GetFlag(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, "multicast loopback (IPV6_MULTICAST_LOOP)", this)
-            : _core.GetFlag(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, "multicast loopback (IP_MULTICAST_LOOP)", this);
-        set
-        {
-            if (IsV6)
-            {
-                _core.SetFlag(SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_LOOP, value, "multicast loopback (IPV6_MULTICAST_LOOP)", this);
-            }
-            else
-            {
-                _core.SetFlag(SocketCalls.IPPROTO_IP, Multicast.IP_MULTICAST_LOOP, value, "multicast loopback (IP_MULTICAST_LOOP)", this);
-            }
-        }
-    }
-
     /// <summary>The kernel's receive buffer size in bytes (<c>SO_RCVBUF</c>; the kernel doubles what you set, up to <c>net.core.rmem_max</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: true, this);
+        set => _core.SetBufferSize(receive: true, value, this);
     }
 
     /// <summary>The kernel's send buffer size in bytes (<c>SO_SNDBUF</c>; the kernel doubles what you set, up to <c>net.core.wmem_max</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: false, this);
+        set => _core.SetBufferSize(receive: false, value, this);
     }
 
     private bool IsV6 => AddressFamily == AddressFamily.InterNetworkV6;
@@ -200,7 +134,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="endpoint"/> is neither IPv4 nor IPv6, or
     /// <see cref="UdpSocketOptions.DualMode"/> is set for an IPv4 endpoint.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UdpSocket Bind(IPEndPoint endpoint, UdpSocketOptions options)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -213,22 +146,22 @@ public sealed class UdpSocket : ISource, IDisposable
                 nameof(options));
         }
 
-        FdHandle handle = SocketCalls.Create(family, SocketCalls.SOCK_DGRAM, $"create a UDP socket to bind to {endpoint}");
+        FdHandle handle = SocketCalls.Create(family, LibC.SOCK_DGRAM, $"create a UDP socket to bind to {endpoint}");
         try
         {
             if (options.ReuseAddress)
             {
-                SetBeforeBind(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEADDR, 1, "SO_REUSEADDR", endpoint);
+                SetBeforeBind(handle, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR", endpoint);
             }
 
             if (options.ReusePort)
             {
-                SetBeforeBind(handle, SocketCalls.SOL_SOCKET, SocketCalls.SO_REUSEPORT, 1, "SO_REUSEPORT", endpoint);
+                SetBeforeBind(handle, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1, "SO_REUSEPORT", endpoint);
             }
 
             if (family == AddressFamily.InterNetworkV6)
             {
-                SetBeforeBind(handle, SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", endpoint);
+                SetBeforeBind(handle, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, options.DualMode ? 0 : 1, "IPV6_V6ONLY", endpoint);
             }
 
             Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -285,7 +218,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <returns><see langword="false"/> when the send buffer is full (EAGAIN): wait for a writable event, or drop the datagram.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException">An IPv6 target for an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused: e.g. <see cref="SocketError.MessageSize"/> for an
     /// oversized datagram, <see cref="SocketError.AccessDenied"/> for a broadcast address without
     /// <see cref="Broadcast"/>, <see cref="SocketError.NetworkUnreachable"/> without a route.</exception>
@@ -308,7 +240,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <param name="bytesSent">The datagram's length when sent; 0 when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when the send buffer is full (EAGAIN).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressFamilyNotSupported"/>
     /// for an IPv4 address on an IPv6 socket: map it with <see cref="IPAddress.MapToIPv6"/>).</exception>
     public bool TrySendTo(ReadOnlySpan<byte> datagram, SocketAddress target, out int bytesSent)
@@ -326,7 +257,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <param name="source">The sender (an IPv6 socket reports IPv4 senders as <c>::ffff:a.b.c.d</c>), or
     /// <see langword="null"/> when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN): wait for the next readable event.</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error (e.g. <see cref="SocketError.ConnectionRefused"/>
     /// on a connected socket whose peer's port is closed).</exception>
     public bool TryReceiveFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out IPEndPoint source) =>
@@ -345,7 +275,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> is too small for this socket's addresses.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryReceiveFrom(Span<byte> buffer, out int bytesReceived, SocketAddress source) =>
         ReceiveFrom(buffer, 0, out bytesReceived, source, "receive a datagram on");
@@ -354,10 +283,9 @@ public sealed class UdpSocket : ISource, IDisposable
     /// Like <see cref="TryReceiveFrom(Span{byte}, out int, out IPEndPoint)"/>, but leaves the datagram queued
     /// (<c>MSG_PEEK</c>): the next receive returns it again.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out IPEndPoint source) =>
-        ReceiveFrom(buffer, SocketCalls.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
+        ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
 
     /// <summary>
     /// Like <see cref="TryReceiveFrom(Span{byte}, out int, SocketAddress)"/>, but leaves the datagram queued
@@ -365,10 +293,9 @@ public sealed class UdpSocket : ISource, IDisposable
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> is too small for this socket's addresses.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, SocketAddress source) =>
-        ReceiveFrom(buffer, SocketCalls.MSG_PEEK, out bytesReceived, source, "peek at a datagram on");
+        ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, source, "peek at a datagram on");
 
     /// <summary>
     /// Sets the default peer (<c>connect(2)</c> on a datagram socket: nothing is sent). Afterwards
@@ -378,7 +305,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <param name="endpoint">The peer.</param>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
     /// <exception cref="ArgumentException">An IPv6 endpoint for an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.NetworkUnreachable"/>).</exception>
     public void Connect(IPEndPoint endpoint)
     {
@@ -396,7 +322,6 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <param name="datagram">The payload; empty is allowed.</param>
     /// <param name="bytesSent">The datagram's length when sent; 0 when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when the send buffer is full (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.DestinationAddressRequired"/> when not connected;
     /// <see cref="SocketError.ConnectionRefused"/> when an earlier datagram was refused by the peer's host.</exception>
     public bool TrySend(ReadOnlySpan<byte> datagram, out int bytesSent) =>
@@ -409,121 +334,16 @@ public sealed class UdpSocket : ISource, IDisposable
     /// <param name="buffer">Where to put the payload; a longer datagram is truncated to it.</param>
     /// <param name="bytesReceived">The payload length (0 for an empty datagram).</param>
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error (e.g. <see cref="SocketError.ConnectionRefused"/>).</exception>
     public bool TryReceive(Span<byte> buffer, out int bytesReceived) =>
         _core.TryReceive(buffer, 0, out bytesReceived, "receive a datagram on", this);
 
     /// <summary>Like <see cref="TryReceive"/>, but leaves the datagram queued (<c>MSG_PEEK</c>).</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesReceived) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
-
-    /// <summary>
-    /// Joins the multicast group <paramref name="group"/> on the interface the kernel picks from its routing
-    /// table. The socket must be bound to the group's port (to <see cref="IPAddress.Any"/>,
-    /// <see cref="IPAddress.IPv6Any"/> or the group address) to receive its datagrams.
-    /// </summary>
-    /// <param name="group">An IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="group"/> is not a multicast address, or is IPv6 on an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressNotAvailable"/>
-    /// when it has joined already, or no interface can do multicast).</exception>
-    public void JoinMulticastGroup(IPAddress group) => Membership(group, null, 0, join: true);
-
-    /// <summary>Joins the IPv4 multicast group <paramref name="group"/> on the interface that has <paramref name="localAddress"/>.</summary>
-    /// <param name="group">An IPv4 multicast address (224.0.0.0/4).</param>
-    /// <param name="localAddress">An IPv4 address of the interface to join on.</param>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException">The addresses are not IPv4, or <paramref name="group"/> is not multicast.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
-    public void JoinMulticastGroup(IPAddress group, IPAddress localAddress) => MembershipV4(group, localAddress, join: true);
-
-    /// <summary>Joins the multicast group <paramref name="group"/> on the interface with index <paramref name="interfaceIndex"/>.</summary>
-    /// <param name="group">An IPv4 or IPv6 multicast address.</param>
-    /// <param name="interfaceIndex">The interface index (<c>NetworkInterface.GetIPProperties().GetIPv6Properties().Index</c>); 0 lets the kernel pick.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or is IPv6 on an IPv4 socket.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interfaceIndex"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.NetworkDown"/> for an unknown interface).</exception>
-    public void JoinMulticastGroup(IPAddress group, int interfaceIndex)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
-        Membership(group, null, interfaceIndex, join: true);
-    }
-
-    /// <summary>Leaves a group joined with <see cref="JoinMulticastGroup(IPAddress)"/>.</summary>
-    /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or is IPv6 on an IPv4 socket.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressNotAvailable"/> when not a member).</exception>
-    public void LeaveMulticastGroup(IPAddress group) => Membership(group, null, 0, join: false);
-
-    /// <summary>Leaves a group joined with <see cref="JoinMulticastGroup(IPAddress, IPAddress)"/>.</summary>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException">The addresses are not IPv4, or <paramref name="group"/> is not multicast.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
-    public void LeaveMulticastGroup(IPAddress group, IPAddress localAddress) => MembershipV4(group, localAddress, join: false);
-
-    /// <summary>Leaves a group joined with <see cref="JoinMulticastGroup(IPAddress, int)"/>.</summary>
-    /// <exception cref="ArgumentNullException"><paramref name="group"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or is IPv6 on an IPv4 socket.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interfaceIndex"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
-    public void LeaveMulticastGroup(IPAddress group, int interfaceIndex)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
-        Membership(group, null, interfaceIndex, join: false);
-    }
-
-    /// <summary>
-    /// Sends this socket's IPv4 multicast datagrams out of the interface that has <paramref name="localAddress"/>
-    /// (<c>IP_MULTICAST_IF</c>) instead of the one the routing table picks — e.g. <see cref="IPAddress.Loopback"/>
-    /// to keep a group on this host.
-    /// </summary>
-    /// <param name="localAddress">An IPv4 address of the interface.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="localAddress"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="localAddress"/> is not IPv4.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused (e.g. <see cref="SocketError.AddressNotAvailable"/> for an address this machine does not have).</exception>
-    public void SetMulticastInterface(IPAddress localAddress)
-    {
-        ArgumentNullException.ThrowIfNull(localAddress);
-        if (localAddress.AddressFamily != AddressFamily.InterNetwork)
-        {
-            throw new ArgumentException(
-                $"Choosing the multicast interface by local address works for IPv4 only ({localAddress}): for IPv6 pass the interface index.", nameof(localAddress));
-        }
-
-        int errno = Multicast.SetInterfaceV4(_core.Live(this), localAddress, 0);
-        _core.Check(errno, $"send multicast through the interface with {localAddress} (IP_MULTICAST_IF) on", this);
-    }
-
-    /// <summary>
-    /// Sends this socket's multicast datagrams out of the interface with index <paramref name="interfaceIndex"/>
-    /// (<c>IP_MULTICAST_IF</c> / <c>IPV6_MULTICAST_IF</c>); 0 returns to the routing table's choice.
-    /// </summary>
-    /// <param name="interfaceIndex">The interface index, or 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interfaceIndex"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused (e.g. for an unknown interface).</exception>
-    public void SetMulticastInterface(int interfaceIndex)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
-        int errno = IsV6
-            ? SocketCalls.SetOption(_core.Live(this), SocketCalls.IPPROTO_IPV6, Multicast.IPV6_MULTICAST_IF, interfaceIndex)
-            : Multicast.SetInterfaceV4(_core.Live(this), null, interfaceIndex);
-        _core.Check(errno, $"send multicast through interface {interfaceIndex} (multicast interface option) on", this);
-    }
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
 
     /// <summary>Reads and clears the socket's pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
@@ -563,59 +383,8 @@ public sealed class UdpSocket : ISource, IDisposable
         return true;
     }
 
-    private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, SocketAddress source, string action)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        Span<byte> address = source.Buffer.Span;
-        if (address.Length < AddressSize)
-        {
-            throw new ArgumentException(
-                $"The SocketAddress holds {address.Length} bytes, too few for the {AddressFamily} addresses of {this}: create it with new SocketAddress(socket.AddressFamily).",
-                nameof(source));
-        }
+    private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, SocketAddress source, string action) =>
+        _core.TryReceiveFrom(buffer, flags, source, AddressSize, "new SocketAddress(socket.AddressFamily)", out bytesReceived, action, this);
 
-        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
-        {
-            return false;
-        }
 
-        source.Size = length;
-        return true;
-    }
-
-    private void Membership(IPAddress group, IPAddress? localAddress, int interfaceIndex, bool join)
-    {
-        ArgumentNullException.ThrowIfNull(group);
-        if (!Multicast.IsGroup(group))
-        {
-            throw new ArgumentException(
-                $"{group} is not a multicast address: give an IPv4 address in 224.0.0.0/4 or an IPv6 address in ff00::/8.", nameof(group));
-        }
-
-        if (group.AddressFamily == AddressFamily.InterNetworkV6 && !IsV6)
-        {
-            throw new ArgumentException(
-                $"{group} is an IPv6 group but {this} is an IPv4 socket: bind an IPv6 socket to receive IPv6 multicast.", nameof(group));
-        }
-
-        int errno = Multicast.Membership(_core.Live(this), group, localAddress, interfaceIndex, join);
-        if (errno != 0)
-        {
-            string where = localAddress is not null ? $" on the interface with {localAddress}" : interfaceIndex != 0 ? $" on interface {interfaceIndex}" : string.Empty;
-            throw _core.Failure(errno, $"{(join ? "join" : "leave")} multicast group {group}{where} with {this}");
-        }
-    }
-
-    private void MembershipV4(IPAddress group, IPAddress localAddress, bool join)
-    {
-        ArgumentNullException.ThrowIfNull(group);
-        ArgumentNullException.ThrowIfNull(localAddress);
-        if (group.AddressFamily != AddressFamily.InterNetwork || localAddress.AddressFamily != AddressFamily.InterNetwork)
-        {
-            throw new ArgumentException(
-                $"Choosing the interface by local address works for IPv4 only ({group} on {localAddress}): for IPv6 pass the interface index.", nameof(localAddress));
-        }
-
-        Membership(group, localAddress, 0, join);
-    }
 }

@@ -13,7 +13,7 @@ namespace Polling.Net;
 /// for (int i = 0; i &lt; Environment.ProcessorCount; i++)
 /// {
 ///     var socket = UdpSocket.Bind(new IPEndPoint(IPAddress.Any, 5000), options);
-///     new Thread(() => RunLoop(socket)).Start();
+///     new Thread(() => { using var loop = new Poll(); loop.Registry.Register(socket, (Token)0, Interest.Readable); /* … */ }).Start();
 /// }
 ///
 /// // Several programs receiving the same multicast group on one port:

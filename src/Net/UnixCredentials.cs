@@ -10,7 +10,8 @@ namespace Polling.Net;
 /// <param name="GroupId">The peer's effective group id.</param>
 /// <example>
 /// <code>
-/// while (listener.TryAccept(out UnixStream client))
+/// using var listener = UnixListener.Bind("/tmp/app.sock");
+/// while (listener.TryAccept(out UnixStream? client))
 /// {
 ///     UnixCredentials peer = client.PeerCredentials;
 ///     if (peer.UserId != 0) { client.Dispose(); continue; }   // only root may talk to us

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -31,6 +32,9 @@ namespace Polling.Net;
 /// <c>Shutdown(Receive)</c> makes it report <see cref="Event.IsReadClosed"/>.</para>
 /// <para>Non-blocking and close-on-exec from creation; <see cref="Dispose"/> is idempotent. Would-block is never an
 /// exception; failures throw <see cref="SocketException"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -57,20 +61,18 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <summary><c>sizeof(struct sockaddr_un)</c>: what a <see cref="SocketAddress"/> must hold to receive any sender's address.</summary>
     private const int AddressSize = SockAddr.UnixPathOffset + SockAddr.UnixPathCapacity;
 
-    private SourceCore _core;
+    private SocketCore _core;
 
     private UnixDatagram(FdHandle handle)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
     }
 
     /// <summary>This socket's address: the bound path or abstract name, or an unnamed endpoint (empty path).</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public UnixDomainSocketEndPoint LocalEndPoint => _core.GetUnixEndPoint(peer: false, this);
 
     /// <summary>The peer set by <see cref="Connect(string)"/> (or the other end of a <see cref="Pair"/>, which is unnamed).</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> when not connected.</exception>
     public UnixDomainSocketEndPoint RemoteEndPoint => _core.GetUnixEndPoint(peer: true, this);
 
@@ -80,16 +82,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// reports process 0 and user/group <see cref="uint.MaxValue"/>. To learn who sent a datagram on an unconnected
     /// socket you need <c>SCM_CREDENTIALS</c>, which Polling does not wrap.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
-    public UnixCredentials PeerCredentials
-    {
-        get
-        {
-            _core.Check(SocketCalls.GetPeerCredentials(_core.Live(this), out int pid, out uint uid, out uint gid), "read the peer credentials (SO_PEERCRED) of", this);
-            return new UnixCredentials(pid, uid, gid);
-        }
-    }
+    public UnixCredentials PeerCredentials => _core.GetPeerCredentials(this);
 
     /// <summary>
     /// The socket descriptor, for your own system calls (e.g. passing descriptors with <c>SCM_RIGHTS</c>); bracket
@@ -100,15 +93,10 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     /// <summary><c>SO_RCVBUF</c>, in bytes (Linux doubles the value you set and reports the doubled value).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: true, this);
+        set => _core.SetBufferSize(receive: true, value, this);
     }
 
     /// <summary>
@@ -116,15 +104,10 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// and the largest datagram it can send (Linux doubles the value you set and reports the doubled value).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: false, this);
+        set => _core.SetBufferSize(receive: false, value, this);
     }
 
     /// <summary>Creates a datagram socket bound to <paramref name="path"/> (which must not exist yet).</summary>
@@ -158,7 +141,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// </summary>
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static UnixDatagram Unbound() =>
-        new(SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_DGRAM, "create an unbound Unix datagram socket"));
+        new(SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_DGRAM, "create an unbound Unix datagram socket"));
 
     /// <summary>
     /// Two connected, unnamed datagram sockets (<c>socketpair</c>): what one sends the other receives. Both are
@@ -167,7 +150,7 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static (UnixDatagram, UnixDatagram) Pair()
     {
-        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(SocketCalls.SOCK_DGRAM, "create a Unix datagram pair (socketpair)");
+        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(LibC.SOCK_DGRAM, "create a Unix datagram pair (socketpair)");
         return (new UnixDatagram(first), new UnixDatagram(second));
     }
 
@@ -202,7 +185,6 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <param name="path">The peer's path, or <c>"\0name"</c> for an abstract name.</param>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or too long.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.AddressNotAvailable"/> if no such path,
     /// <see cref="SocketError.ConnectionRefused"/> if no datagram socket is bound there, ….</exception>
     public void Connect(string path)
@@ -215,7 +197,6 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     /// <summary>As <see cref="Connect(string)"/>, for an endpoint.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">As for <see cref="Connect(string)"/>.</exception>
     public void Connect(UnixDomainSocketEndPoint endpoint)
     {
@@ -232,7 +213,6 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <returns><see langword="false"/> when the receiver's queue is full (EAGAIN).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or too long.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.AddressNotAvailable"/> if no such path,
     /// <see cref="SocketError.ConnectionRefused"/> if nothing is bound there, <see cref="SocketError.MessageSize"/>
     /// for a datagram larger than <see cref="SendBufferSize"/> allows.</exception>
@@ -246,7 +226,6 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     /// <summary>Sends one datagram to <paramref name="target"/>, without blocking.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">As for <see cref="TrySendTo(ReadOnlySpan{byte}, string, out int)"/>.</exception>
     public bool TrySendTo(ReadOnlySpan<byte> datagram, UnixDomainSocketEndPoint target, out int bytesSent)
     {
@@ -261,7 +240,6 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <see cref="TryReceiveFrom(Span{byte}, out int, SocketAddress)"/>), without blocking or allocating.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">As for <see cref="TrySendTo(ReadOnlySpan{byte}, string, out int)"/>; an unnamed
     /// sender's address cannot be replied to (<see cref="SocketError.InvalidArgument"/>).</exception>
     public bool TrySendTo(ReadOnlySpan<byte> datagram, SocketAddress target, out int bytesSent)
@@ -279,7 +257,6 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <param name="source">The sender's path or abstract name (an empty path for an unnamed sender), or
     /// <see langword="null"/> when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryReceiveFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint source) =>
         ReceiveFrom(buffer, 0, out bytesReceived, out source, "receive a datagram on");
@@ -291,22 +268,19 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> holds fewer than 110 bytes.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryReceiveFrom(Span<byte> buffer, out int bytesReceived, SocketAddress source) =>
         ReceiveFrom(buffer, 0, out bytesReceived, source, "receive a datagram on");
 
     /// <summary>Like <see cref="TryReceiveFrom(Span{byte}, out int, out UnixDomainSocketEndPoint)"/>, but leaves the datagram queued (<c>MSG_PEEK</c>).</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeekFrom(Span<byte> buffer, out int bytesReceived, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint source) =>
-        ReceiveFrom(buffer, SocketCalls.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
+        ReceiveFrom(buffer, LibC.MSG_PEEK, out bytesReceived, out source, "peek at a datagram on");
 
     /// <summary>Sends one datagram to the connected peer, without blocking. Allocates nothing.</summary>
     /// <param name="datagram">The payload; empty is allowed.</param>
     /// <param name="bytesSent">The datagram's length when sent; 0 when <see langword="false"/> is returned.</param>
     /// <returns><see langword="false"/> when the peer's queue is full (EAGAIN): wait for a writable event.</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> when not connected,
     /// <see cref="SocketError.Shutdown"/> after <c>Shutdown(Send)</c> (EPIPE), <see cref="SocketError.ConnectionRefused"/>
     /// when the peer is gone.</exception>
@@ -318,16 +292,14 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// datagram (there is no end of stream on a datagram socket).
     /// </summary>
     /// <returns><see langword="false"/> when no datagram is queued (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryReceive(Span<byte> buffer, out int bytesReceived) =>
         _core.TryReceive(buffer, 0, out bytesReceived, "receive a datagram on", this);
 
     /// <summary>Like <see cref="TryReceive"/>, but leaves the datagram queued (<c>MSG_PEEK</c>).</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     /// <exception cref="SocketException">The kernel reported an error.</exception>
     public bool TryPeek(Span<byte> buffer, out int bytesReceived) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesReceived, "peek at a datagram on", this);
 
     /// <summary>
     /// Shuts down receiving, sending or both on this socket (the peer is not told — datagram sockets have no
@@ -336,13 +308,10 @@ public sealed class UnixDatagram : ISource, IDisposable
     /// <see cref="Event.IsReadClosed"/> (receiving still returns what was queued, then <see langword="false"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="how"/> is not a <see cref="SocketShutdown"/> value.</exception>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public void Shutdown(SocketShutdown how) =>
         _core.Check(SocketCalls.Shutdown(_core.Live(this), how), $"shut down ({how}) of", this);
 
     /// <summary>Reads and clears the pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll. A socket file stays: delete it yourself.</summary>
@@ -372,11 +341,11 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     private static UnixDatagram Bind(ReadOnlySpan<byte> address, string where)
     {
-        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_DGRAM, $"create a Unix datagram socket to bind to {where}");
+        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_DGRAM, $"create a Unix datagram socket to bind to {where}");
         try
         {
             int errno = SocketCalls.Bind(handle, address);
-            if (errno == SocketErrors.EADDRINUSE)
+            if (errno == Errno.EADDRINUSE)
             {
                 throw new SocketException((int)SocketError.AddressAlreadyInUse,
                     $"bind a Unix datagram socket to {where} failed: the address is already in use. If it is a path, a file exists there — " +
@@ -427,28 +396,18 @@ public sealed class UnixDatagram : ISource, IDisposable
 
     private bool ReceiveFrom(Span<byte> buffer, int flags, out int bytesReceived, SocketAddress source, string action)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        Span<byte> address = source.Buffer.Span;
-        if (address.Length < AddressSize)
-        {
-            throw new ArgumentException(
-                $"The SocketAddress holds {address.Length} bytes, too few for a Unix socket address ({AddressSize}): create it with new SocketAddress(AddressFamily.Unix).",
-                nameof(source));
-        }
-
-        if (!_core.TryReceiveFrom(buffer, flags, address, out int length, out bytesReceived, action, this))
+        if (!_core.TryReceiveFrom(buffer, flags, source, AddressSize, "new SocketAddress(AddressFamily.Unix)", out bytesReceived, action, this))
         {
             return false;
         }
 
-        if (length < SockAddr.UnixPathOffset)
+        if (source.Size < SockAddr.UnixPathOffset)
         {
             // An unnamed sender: the kernel wrote no address at all.
-            BitConverter.TryWriteBytes(address, SockAddr.AF_UNIX);
-            length = SockAddr.UnixPathOffset;
+            BitConverter.TryWriteBytes(source.Buffer.Span, SockAddr.AF_UNIX);
+            source.Size = SockAddr.UnixPathOffset;
         }
 
-        source.Size = length;
         return true;
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -24,6 +25,9 @@ namespace Polling.Net;
 /// clean up. The same convention as <see cref="UnixDomainSocketEndPoint"/>.</para>
 /// <para>The socket is non-blocking and close-on-exec from creation; so are accepted streams (<c>accept4</c>).
 /// <see cref="Dispose"/> is idempotent; registering a disposed listener throws <see cref="ObjectDisposedException"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -34,7 +38,7 @@ namespace Polling.Net;
 /// poll.Registry.Register(listener, (Token)0, Interest.Readable);
 /// var events = new Events(64);
 /// poll.Wait(events);
-/// while (listener.TryAccept(out UnixStream client))
+/// while (listener.TryAccept(out UnixStream? client))
 ///     Console.WriteLine($"client pid {client.PeerCredentials.ProcessId}");
 /// listener.Dispose();
 /// File.Delete(path);
@@ -45,16 +49,15 @@ public sealed class UnixListener : ISource, IDisposable
     /// <summary>The default backlog: 1024 pending connections.</summary>
     public const int DefaultBacklog = 1024;
 
-    private SourceCore _core;
+    private SocketCore _core;
 
     private UnixListener(FdHandle handle)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
         _core.CaptureLocalName();
     }
 
     /// <summary>The path (or abstract name, starting with <c>'\0'</c>) the listener is bound to.</summary>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     public UnixDomainSocketEndPoint LocalEndPoint => _core.GetUnixEndPoint(peer: false, this);
 
     /// <summary>
@@ -77,7 +80,6 @@ public sealed class UnixListener : ISource, IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or too long.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="backlog"/> is less than 1.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UnixListener Bind(string path, int backlog)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -89,13 +91,11 @@ public sealed class UnixListener : ISource, IDisposable
 
     /// <summary>Binds a listening Unix stream socket to <paramref name="endpoint"/> with a backlog of 1024.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UnixListener Bind(UnixDomainSocketEndPoint endpoint) => Bind(endpoint, DefaultBacklog);
 
     /// <summary>Binds a listening Unix stream socket to <paramref name="endpoint"/> with the given backlog.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="backlog"/> is less than 1.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public static UnixListener Bind(UnixDomainSocketEndPoint endpoint, int backlog)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -129,7 +129,6 @@ public sealed class UnixListener : ISource, IDisposable
 
     /// <summary>Accepts one waiting connection without blocking; allocates only the new <see cref="UnixStream"/>.</summary>
     /// <returns><see langword="false"/> when none is waiting (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public bool TryAccept([MaybeNullWhen(false)] out UnixStream stream)
     {
@@ -150,8 +149,6 @@ public sealed class UnixListener : ISource, IDisposable
     /// since clients rarely bind.
     /// </summary>
     /// <returns><see langword="false"/> when none is waiting (EAGAIN).</returns>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
-    /// <exception cref="SocketException">The kernel refused.</exception>
     public bool TryAccept([MaybeNullWhen(false)] out UnixStream stream, [MaybeNullWhen(false)] out UnixDomainSocketEndPoint remote)
     {
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
@@ -169,7 +166,6 @@ public sealed class UnixListener : ISource, IDisposable
     }
 
     /// <summary>Reads and clears the pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once) and removes it from its Poll. The socket file stays: delete it yourself.</summary>
@@ -192,11 +188,11 @@ public sealed class UnixListener : ISource, IDisposable
 
     private static UnixListener Bind(ReadOnlySpan<byte> address, string where, int backlog)
     {
-        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_STREAM, $"create a Unix socket to listen on {where}");
+        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_STREAM, $"create a Unix socket to listen on {where}");
         try
         {
             int errno = SocketCalls.Bind(handle, address);
-            if (errno == SocketErrors.EADDRINUSE)
+            if (errno == Errno.EADDRINUSE)
             {
                 throw new SocketException((int)SocketError.AddressAlreadyInUse,
                     $"bind a Unix listener to {where} failed: the address is already in use. If it is a path, a file exists there — " +

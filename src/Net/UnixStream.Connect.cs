@@ -15,7 +15,6 @@ public sealed partial class UnixStream
     /// </summary>
     /// <exception cref="SocketException">A pending error (<c>SO_ERROR</c>), or <see cref="SocketError.NotConnected"/>
     /// when the stream is not connected.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public bool TryFinishConnect()
     {
         FdHandle handle = _core.Live(this);
@@ -27,7 +26,7 @@ public sealed partial class UnixStream
 
         Span<byte> address = stackalloc byte[SockAddr.StorageSize];
         int errno = SocketCalls.GetPeerName(handle, address, out _);
-        if (errno == SocketErrors.ENOTCONN)
+        if (errno == Errno.ENOTCONN)
         {
             throw new SocketException((int)SocketError.NotConnected,
                 $"{this} is not connected (its peer closed, or it never was): a Unix stream does not connect later. Dispose it and connect again.");
@@ -49,7 +48,6 @@ public sealed partial class UnixStream
     /// using Socket socket = theirs.ToSocket();               // e.g. for a library that speaks to a Socket
     /// </code>
     /// </example>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused to switch the descriptor to blocking mode (the
     /// connection is closed then).</exception>
     public Socket ToSocket() => StreamHandoff.ToSocket(ref _core, this);
@@ -61,7 +59,6 @@ public sealed partial class UnixStream
     /// network.Write("hello"u8);
     /// </code>
     /// </example>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">As for <see cref="ToSocket"/>.</exception>
     public NetworkStream ToStream() => new(ToSocket(), ownsSocket: true);
 }

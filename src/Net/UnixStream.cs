@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Polling.Net.Os;
 using Polling.Os;
 
@@ -20,6 +21,9 @@ namespace Polling.Net;
 /// <para>Addresses are <see cref="UnixDomainSocketEndPoint"/>s: a path, an abstract name (starting with
 /// <c>'\0'</c>), or unnamed (an empty path — what clients and <see cref="Pair"/> ends usually are).</para>
 /// <para><see cref="Dispose"/> is idempotent; afterwards every member throws <see cref="ObjectDisposedException"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="SocketException"/> whose <see cref="SocketException.SocketErrorCode"/> matches the
+/// errno, with a message naming the operation and the socket. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -37,33 +41,23 @@ namespace Polling.Net;
 /// </example>
 public sealed partial class UnixStream : ISource, IDisposable
 {
-    private SourceCore _core;
+    private SocketCore _core;
 
     internal UnixStream(FdHandle handle)
     {
-        _core = new SourceCore(handle);
+        _core = new SocketCore(handle);
     }
 
     /// <summary>This end's address; usually unnamed (empty path) for clients and pairs.</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public UnixDomainSocketEndPoint LocalEndPoint => _core.GetUnixEndPoint(peer: false, this);
 
     /// <summary>The peer's address: the listener's path for a client; usually unnamed for an accepted stream.</summary>
     /// <exception cref="SocketException"><see cref="SocketError.NotConnected"/> when not connected.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public UnixDomainSocketEndPoint RemoteEndPoint => _core.GetUnixEndPoint(peer: true, this);
 
     /// <summary>The peer's process, user and group id as of connecting (<c>SO_PEERCRED</c>).</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     /// <exception cref="SocketException">The kernel refused (e.g. not connected).</exception>
-    public UnixCredentials PeerCredentials
-    {
-        get
-        {
-            _core.Check(SocketCalls.GetPeerCredentials(_core.Live(this), out int pid, out uint uid, out uint gid), "read the peer credentials (SO_PEERCRED) of", this);
-            return new UnixCredentials(pid, uid, gid);
-        }
-    }
+    public UnixCredentials PeerCredentials => _core.GetPeerCredentials(this);
 
     /// <summary>
     /// The socket descriptor, for your own system calls (e.g. passing descriptors with <c>SCM_RIGHTS</c>); bracket
@@ -74,28 +68,18 @@ public sealed partial class UnixStream : ISource, IDisposable
 
     /// <summary><c>SO_RCVBUF</c>, in bytes (Linux doubles the value you set and reports the doubled value).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public int ReceiveBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(ReceiveBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: true, this);
+        set => _core.SetBufferSize(receive: true, value, this);
     }
 
     /// <summary><c>SO_SNDBUF</c>, in bytes (Linux doubles the value you set and reports the doubled value).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value less than 1.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public int SendBufferSize
     {
-        get => _core.GetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", this);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(SendBufferSize));
-            _core.SetOption(SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", this);
-        }
+        get => _core.GetBufferSize(receive: false, this);
+        set => _core.SetBufferSize(receive: false, value, this);
     }
 
     /// <summary>Connects to the listener at <paramref name="path"/>.</summary>
@@ -131,7 +115,7 @@ public sealed partial class UnixStream : ISource, IDisposable
     /// <exception cref="SocketException">The kernel refused (e.g. out of descriptors).</exception>
     public static (UnixStream, UnixStream) Pair()
     {
-        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(SocketCalls.SOCK_STREAM, "create a Unix stream pair (socketpair)");
+        (FdHandle first, FdHandle second) = SocketCalls.CreatePair(LibC.SOCK_STREAM, "create a Unix stream pair (socketpair)");
         return (new UnixStream(first), new UnixStream(second));
     }
 
@@ -157,48 +141,32 @@ public sealed partial class UnixStream : ISource, IDisposable
         return stream;
     }
 
-    /// <summary>Reads what is available without blocking; <see langword="true"/> with 0 bytes means end of stream. Allocates nothing.</summary>
-    /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
-    /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <inheritdoc cref="TcpStream.TryRead(Span{byte}, out int)"/>
     public bool TryRead(Span<byte> buffer, out int bytesRead) =>
         _core.TryReceive(buffer, 0, out bytesRead, "read from", this);
 
-    /// <summary>Reads into several buffers in order with one <c>recvmsg</c> call (at most 1024 segments). Allocates nothing.</summary>
-    /// <returns><see langword="false"/> if nothing is available yet (EAGAIN).</returns>
-    /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <inheritdoc cref="TcpStream.TryRead(ReadOnlySpan{ArraySegment{byte}}, out int)"/>
     public bool TryRead(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesRead) =>
-        _core.TryVectored(SocketCalls.Vector.Receive, buffers, out bytesRead, "read from", this);
+        _core.TryVectored(VectorCall.Receive, buffers, out bytesRead, "read from", this);
 
-    /// <summary>Writes as much as the socket takes now (possibly fewer bytes than given), without blocking. Allocates nothing.</summary>
-    /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
-    /// <exception cref="SocketException">The peer is gone (<see cref="SocketError.Shutdown"/> or <see cref="SocketError.ConnectionReset"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <inheritdoc cref="TcpStream.TryWrite(ReadOnlySpan{byte}, out int)"/>
     public bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten) =>
         _core.TrySend(buffer, 0, out bytesWritten, "write to", this);
 
-    /// <summary>Writes several buffers in order with one <c>sendmsg</c> call (at most 1024 segments). Allocates nothing.</summary>
-    /// <returns><see langword="false"/> if the send buffer is full (EAGAIN).</returns>
-    /// <exception cref="SocketException">The peer is gone.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <inheritdoc cref="TcpStream.TryWrite(ReadOnlySpan{ArraySegment{byte}}, out int)"/>
     public bool TryWrite(ReadOnlySpan<ArraySegment<byte>> buffers, out int bytesWritten) =>
-        _core.TryVectored(SocketCalls.Vector.Send, buffers, out bytesWritten, "write to", this);
+        _core.TryVectored(VectorCall.Send, buffers, out bytesWritten, "write to", this);
 
-    /// <summary>Like <see cref="TryRead(Span{byte}, out int)"/> but leaves the bytes in the socket (<c>MSG_PEEK</c>).</summary>
-    /// <exception cref="SocketException">The connection failed.</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <inheritdoc cref="TcpStream.TryPeek(Span{byte}, out int)"/>
     public bool TryPeek(Span<byte> buffer, out int bytesRead) =>
-        _core.TryReceive(buffer, SocketCalls.MSG_PEEK, out bytesRead, "peek at", this);
+        _core.TryReceive(buffer, LibC.MSG_PEEK, out bytesRead, "peek at", this);
 
     /// <summary>Shuts down reading, writing or both; after <see cref="SocketShutdown.Send"/> the peer reads end of stream.</summary>
     /// <exception cref="SocketException">The kernel refused (e.g. not connected).</exception>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public void Shutdown(SocketShutdown how) =>
         _core.Check(SocketCalls.Shutdown(_core.Live(this), how), $"shut down ({how}) the connection of", this);
 
     /// <summary>Reads and clears the pending error (<c>SO_ERROR</c>); <see cref="SocketError.Success"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     public SocketError TakeError() => _core.TakeError(this);
 
     /// <summary>Closes the socket (once; later calls do nothing) and removes it from its Poll.</summary>
@@ -264,11 +232,11 @@ public sealed partial class UnixStream : ISource, IDisposable
 
     private static UnixStream Connect(ReadOnlySpan<byte> address, string where)
     {
-        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, SocketCalls.SOCK_STREAM, $"create a Unix socket to connect to {where}");
+        FdHandle handle = SocketCalls.Create(AddressFamily.Unix, LibC.SOCK_STREAM, $"create a Unix socket to connect to {where}");
         try
         {
             int errno = SocketCalls.Connect(handle, address);
-            if (errno == SocketErrors.EAGAIN)
+            if (errno == Errno.EAGAIN)
             {
                 throw new SocketException((int)SocketError.WouldBlock,
                     $"connect a Unix stream to {where} failed: the listener's backlog is full (EAGAIN). Try again later, or raise the listener's backlog.");

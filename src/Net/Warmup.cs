@@ -19,10 +19,13 @@ namespace Polling.Net;
 /// </remarks>
 /// <example>
 /// <code>
-/// public EchoServer(IPEndPoint endpoint)
+/// sealed class EchoServer
 /// {
-///     Warmup.PrepareMethods(typeof(EchoServer));   // before the first client can exhaust the descriptors
-///     ...
+///     public EchoServer(IPEndPoint endpoint)
+///     {
+///         Warmup.PrepareMethods(typeof(EchoServer));   // before the first client can exhaust the descriptors
+///         // … bind the listener, create the Poll …
+///     }
 /// }
 /// </code>
 /// </example>

@@ -39,6 +39,20 @@ public sealed class PackageMetadataTests(PackedPackages packages, ITestOutputHel
         Assert.NotNull(snupkg.GetEntry($"lib/net10.0/{id}.pdb"));
     }
 
+    [Fact]
+    public void Polling_Net_depends_on_exactly_the_Polling_it_was_built_against()
+    {
+        // Polling.Net uses Polling's internals (InternalsVisibleTo): a minimum-version range would let NuGet resolve a
+        // newer Polling whose internals changed, which fails at run time (MissingMethodException), not at build time.
+        using ZipArchive nupkg = ZipFile.OpenRead(packages.Package("Polling.Net"));
+        XElement[] dependencies = Nuspec(nupkg, "Polling.Net").Descendants().Where(e => e.Name.LocalName == "dependency").ToArray();
+        XElement polling = Assert.Single(dependencies, d => d.Attribute("id")?.Value == "Polling");
+
+        using ZipArchive core = ZipFile.OpenRead(packages.Package("Polling"));
+        string version = Element(Nuspec(core, "Polling"), "version").Value;
+        Assert.Equal($"[{version}]", polling.Attribute("version")?.Value);
+    }
+
     [Theory]
     [MemberData(nameof(Ids))]
     public void Assembly_is_trimmable_and_does_not_force_the_platform_analyzer_on_consumers(string id)

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Polling.Os;
 using Tmds.Linux;
-using static Tmds.Linux.LibC;
 
 namespace Polling.Net.Os;
 
@@ -14,9 +13,6 @@ namespace Polling.Net.Os;
 /// </summary>
 internal static unsafe class AcceptCalls
 {
-    public const int EPROTO = 71;
-    public const int ENONET = 64;
-
     private static ReadOnlySpan<byte> DevNull => "/dev/null\0"u8;
 
     /// <summary>
@@ -25,36 +21,16 @@ internal static unsafe class AcceptCalls
     /// </summary>
     public static int Accept(SafeHandle listener, out int fd)
     {
-        bool added = false;
-        listener.DangerousAddRef(ref added);
-        try
+        int errno;
+        while (!Errno.Settled(fd = NativeMethods.accept4(listener, null, null, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC), out _, out errno))
         {
-            int listenerFd = (int)listener.DangerousGetHandle();
-            while (true)
-            {
-                int result = accept4(listenerFd, null, null, SocketCalls.SOCK_NONBLOCK | SocketCalls.SOCK_CLOEXEC);
-                if (result >= 0)
-                {
-                    fd = result;
-                    return 0;
-                }
+        }
 
-                int errno = Errno.Last;
-                if (errno != SocketErrors.EINTR)
-                {
-                    fd = -1;
-                    return errno;
-                }
-            }
-        }
-        finally
-        {
-            listener.DangerousRelease();
-        }
+        return errno;
     }
 
     /// <summary>Closes a raw descriptor (an accepted connection that is shed, or the reserve); errors are ignored.</summary>
-    public static void Close(int fd) => close(fd);
+    public static void Close(int fd) => LibC.close(fd);
 
     /// <summary>Opens <c>/dev/null</c> read-only and close-on-exec: the reserve descriptor. Returns it, or -1 when none is free.</summary>
     public static int OpenReserve()
@@ -63,8 +39,8 @@ internal static unsafe class AcceptCalls
         {
             while (true)
             {
-                int fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd >= 0 || Errno.Last != SocketErrors.EINTR)
+                int fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC);
+                if (fd >= 0 || Errno.Last != Errno.EINTR)
                 {
                     return fd;
                 }
@@ -79,13 +55,13 @@ internal static unsafe class AcceptCalls
     /// <see langword="true"/> for the errors <c>accept(2)</c> documents as the peer's or the network's, not the
     /// listener's: the connection is gone, accept the next one.
     /// </summary>
-    public static bool IsConnectionError(int errno) => errno is SocketErrors.ECONNABORTED or EPROTO or SocketErrors.EPERM
-        or SocketErrors.ENETDOWN or SocketErrors.ENETUNREACH or SocketErrors.EHOSTDOWN or SocketErrors.EHOSTUNREACH
-        or SocketErrors.ENOPROTOOPT or SocketErrors.EOPNOTSUPP or ENONET or SocketErrors.ETIMEDOUT;
+    public static bool IsConnectionError(int errno) => errno is Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM
+        or Errno.ENETDOWN or Errno.ENETUNREACH or Errno.EHOSTDOWN or Errno.EHOSTUNREACH
+        or Errno.ENOPROTOOPT or Errno.EOPNOTSUPP or Errno.ENONET or Errno.ETIMEDOUT;
 
     /// <summary><see langword="true"/> when the process (EMFILE) or the system (ENFILE) is out of descriptors.</summary>
-    public static bool IsOutOfDescriptors(int errno) => errno is SocketErrors.EMFILE or SocketErrors.ENFILE;
+    public static bool IsOutOfDescriptors(int errno) => errno is Errno.EMFILE or Errno.ENFILE;
 
     /// <summary><see langword="true"/> when the kernel is out of memory for a new socket (ENOBUFS, ENOMEM).</summary>
-    public static bool IsOutOfMemory(int errno) => errno is SocketErrors.ENOBUFS or SocketErrors.ENOMEM;
+    public static bool IsOutOfMemory(int errno) => errno is Errno.ENOBUFS or Errno.ENOMEM;
 }

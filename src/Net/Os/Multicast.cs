@@ -1,27 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace Polling.Net.Os;
 
 /// <summary>
-/// IPv4 and IPv6 multicast socket options (Linux values, identical on x64 and arm64) and the membership
-/// requests (<c>struct ip_mreqn</c>, <c>struct ipv6_mreq</c>) built on the stack.
+/// IPv4 and IPv6 multicast: the membership requests (<c>struct ip_mreqn</c>, <c>struct ipv6_mreq</c>) built on the
+/// stack, and the outgoing interface. The option names are Tmds.LibC's.
 /// </summary>
 internal static class Multicast
 {
-    public const int IP_MULTICAST_IF = 32;
-    public const int IP_MULTICAST_TTL = 33;
-    public const int IP_MULTICAST_LOOP = 34;
-    public const int IP_ADD_MEMBERSHIP = 35;
-    public const int IP_DROP_MEMBERSHIP = 36;
-
-    public const int IPV6_MULTICAST_IF = 17;
-    public const int IPV6_MULTICAST_HOPS = 18;
-    public const int IPV6_MULTICAST_LOOP = 19;
-    public const int IPV6_ADD_MEMBERSHIP = 20;
-    public const int IPV6_DROP_MEMBERSHIP = 21;
-
     private const int SizeOfIpMreqn = 12;
     private const int SizeOfIpv6Mreq = 20;
 
@@ -52,13 +41,13 @@ internal static class Multicast
             group.TryWriteBytes(request[..4], out _);
             localAddress?.TryWriteBytes(request.Slice(4, 4), out _);
             BitConverter.TryWriteBytes(request.Slice(8, 4), interfaceIndex);
-            return SocketCalls.SetOption(handle, SocketCalls.IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, request);
+            return SocketCalls.SetOption(handle, LibC.IPPROTO_IP, join ? LibC.IP_ADD_MEMBERSHIP : LibC.IP_DROP_MEMBERSHIP, request);
         }
 
         Span<byte> request6 = stackalloc byte[SizeOfIpv6Mreq];
         group.TryWriteBytes(request6[..16], out _);
         BitConverter.TryWriteBytes(request6.Slice(16, 4), interfaceIndex);
-        return SocketCalls.SetOption(handle, SocketCalls.IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, request6);
+        return SocketCalls.SetOption(handle, LibC.IPPROTO_IPV6, join ? LibC.IPV6_ADD_MEMBERSHIP : LibC.IPV6_DROP_MEMBERSHIP, request6);
     }
 
     /// <summary>
@@ -71,6 +60,6 @@ internal static class Multicast
         request.Clear();
         localAddress?.TryWriteBytes(request.Slice(4, 4), out _);
         BitConverter.TryWriteBytes(request.Slice(8, 4), interfaceIndex);
-        return SocketCalls.SetOption(handle, SocketCalls.IPPROTO_IP, IP_MULTICAST_IF, request);
+        return SocketCalls.SetOption(handle, LibC.IPPROTO_IP, LibC.IP_MULTICAST_IF, request);
     }
 }

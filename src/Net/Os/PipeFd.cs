@@ -6,8 +6,8 @@ namespace Polling.Net.Os;
 
 /// <summary>
 /// The system calls that make <see cref="Pipe"/> ends: <c>pipe2</c>, and the flag changes that adopt a
-/// pipe descriptor from elsewhere. Reading and writing go through <see cref="SourceCore.TryRead"/> and
-/// <see cref="SourceCore.TryWrite"/>.
+/// pipe descriptor from elsewhere. Reading and writing go through <see cref="IoSource.TryRead"/> and
+/// <see cref="IoSource.TryWrite"/>.
 /// </summary>
 internal static unsafe class PipeFd
 {

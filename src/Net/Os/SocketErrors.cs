@@ -3,10 +3,12 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Polling.Os;
 
+using static Polling.Os.Errno;
+
 namespace Polling.Net.Os;
 
 /// <summary>
-/// Socket errno values (Linux, identical on x64 and arm64) and their translation into the
+/// The translation of errno values (<see cref="Errno"/>, the one table) into the
 /// <see cref="SocketException"/> the contract names: the matching <see cref="SocketError"/>, and a
 /// message that says which operation on which socket or endpoint failed, and why.
 /// </summary>
@@ -18,49 +20,6 @@ namespace Polling.Net.Os;
 /// </remarks>
 internal static class SocketErrors
 {
-    public const int EPERM = 1;
-    public const int ENOENT = 2;
-    public const int EINTR = 4;
-    public const int EBADF = 9;
-    public const int EAGAIN = 11;
-    public const int ENOMEM = 12;
-    public const int EACCES = 13;
-    public const int EFAULT = 14;
-    public const int ENOTDIR = 20;
-    public const int EINVAL = 22;
-    public const int ENFILE = 23;
-    public const int EMFILE = 24;
-    public const int EPIPE = 32;
-    public const int ENAMETOOLONG = 36;
-    public const int ELOOP = 40;
-    public const int ENOTSOCK = 88;
-    public const int EDESTADDRREQ = 89;
-    public const int EMSGSIZE = 90;
-    public const int EPROTOTYPE = 91;
-    public const int ENOPROTOOPT = 92;
-    public const int EPROTONOSUPPORT = 93;
-    public const int ESOCKTNOSUPPORT = 94;
-    public const int EOPNOTSUPP = 95;
-    public const int EPFNOSUPPORT = 96;
-    public const int EAFNOSUPPORT = 97;
-    public const int EADDRINUSE = 98;
-    public const int EADDRNOTAVAIL = 99;
-    public const int ENETDOWN = 100;
-    public const int ENETUNREACH = 101;
-    public const int ENETRESET = 102;
-    public const int ECONNABORTED = 103;
-    public const int ECONNRESET = 104;
-    public const int ENOBUFS = 105;
-    public const int EISCONN = 106;
-    public const int ENOTCONN = 107;
-    public const int ESHUTDOWN = 108;
-    public const int ETIMEDOUT = 110;
-    public const int ECONNREFUSED = 111;
-    public const int EHOSTDOWN = 112;
-    public const int EHOSTUNREACH = 113;
-    public const int EALREADY = 114;
-    public const int EINPROGRESS = 115;
-
     /// <summary>The <see cref="SocketError"/> .NET reports for <paramref name="errno"/> (0 → <see cref="SocketError.Success"/>).</summary>
     public static SocketError ToSocketError(int errno) => errno switch
     {

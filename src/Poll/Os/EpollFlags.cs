@@ -1,8 +1,12 @@
+using System.Diagnostics;
+using Tmds.Linux;
+
 namespace Polling.Os;
 
 /// <summary>
 /// The kernel's readiness bits. epoll and poll(2) share these values on Linux, so every backend
-/// reports events in this one format and <see cref="Event"/> decodes it.
+/// reports events in this one format and <see cref="Event"/> decodes it. Constants (not Tmds.LibC's properties)
+/// because tests and patterns need compile-time values; a Debug build checks them against Tmds.LibC.
 /// </summary>
 internal static class EpollFlags
 {
@@ -27,5 +31,14 @@ internal static class EpollFlags
         if ((trigger & Trigger.Oneshot) != 0) bits |= Oneshot;
         if ((trigger & Trigger.Exclusive) != 0) bits = (bits & ~RdHup) | Exclusive;   // the kernel refuses RDHUP with it
         return bits;
+    }
+
+    /// <summary>Debug builds: every value equals Tmds.LibC's.</summary>
+    [Conditional("DEBUG")]
+    internal static void AssertMatchesLibC()
+    {
+        Debug.Assert(In == LibC.EPOLLIN && Pri == LibC.EPOLLPRI && Out == LibC.EPOLLOUT && Err == LibC.EPOLLERR && Hup == LibC.EPOLLHUP);
+        Debug.Assert(RdHup == LibC.EPOLLRDHUP && Exclusive == LibC.EPOLLEXCLUSIVE && Oneshot == LibC.EPOLLONESHOT);
+        Debug.Assert(EdgeTriggered == unchecked((uint)LibC.EPOLLET));
     }
 }

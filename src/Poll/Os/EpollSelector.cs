@@ -54,31 +54,15 @@ internal sealed unsafe class EpollSelector : ISelector
 
     public int Select(Events events, int timeoutMilliseconds)
     {
-        bool added = false;
         int count;
-        int errno = 0;
-        try
+        fixed (epoll_event* buffer = events.Buffer)
         {
-            _epoll.DangerousAddRef(ref added);
-            fixed (epoll_event* buffer = events.Buffer)
-            {
-                count = NativeMethods.epoll_wait(_epoll.Fd, buffer, events.Capacity, timeoutMilliseconds);
-                if (count < 0)
-                {
-                    errno = Errno.Last;
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _epoll.DangerousRelease();
-            }
+            count = NativeMethods.epoll_wait(_epoll, buffer, events.Capacity, timeoutMilliseconds);
         }
 
         if (count < 0)
         {
+            int errno = Errno.Last;
             if (errno != Errno.EINTR)
             {
                 throw Errno.ToIOException(errno, "epoll_wait");
@@ -122,19 +106,7 @@ internal sealed unsafe class EpollSelector : ISelector
         epoll_event ev = default;
         ev.events = unchecked((int)flags);
         ev.data.u64 = (ulong)token;
-        bool added = false;
-        try
-        {
-            _epoll.DangerousAddRef(ref added);
-            return epoll_ctl(_epoll.Fd, op, fd, &ev) == 0 ? 0 : Errno.Last;
-        }
-        finally
-        {
-            if (added)
-            {
-                _epoll.DangerousRelease();
-            }
-        }
+        return NativeMethods.epoll_ctl(_epoll, op, fd, &ev) == 0 ? 0 : Errno.Last;
     }
 
     /// <summary>The epoll descriptor, plus the eventfd that <see cref="Interrupt"/> writes; both close together.</summary>

@@ -22,63 +22,40 @@ internal static unsafe class EventFd
     /// <summary>Adds <paramref name="value"/> to the counter. Returns 0 or the errno (EAGAIN when the counter would overflow).</summary>
     public static int TryWrite(SafeHandle handle, ulong value)
     {
-        bool added = false;
-        try
+        int errno;
+        while (!Errno.Settled(NativeMethods.write(handle, &value, sizeof(ulong)), out _, out errno))
         {
-            handle.DangerousAddRef(ref added);
-            while (true)
-            {
-                if (write((int)handle.DangerousGetHandle(), &value, sizeof(ulong)) == sizeof(ulong))
-                {
-                    return 0;
-                }
+        }
 
-                int errno = Errno.Last;
-                if (errno != Errno.EINTR)
-                {
-                    return errno;
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        return errno;
     }
 
     /// <summary>Reads and resets the counter. Returns 0 or the errno (EAGAIN when it was already 0).</summary>
     public static int TryRead(SafeHandle handle, out ulong value)
     {
-        bool added = false;
         ulong read = 0;
-        try
+        int errno;
+        while (!Errno.Settled(NativeMethods.read(handle, &read, sizeof(ulong)), out _, out errno))
         {
-            handle.DangerousAddRef(ref added);
-            while (true)
-            {
-                if (Tmds.Linux.LibC.read((int)handle.DangerousGetHandle(), &read, sizeof(ulong)) == sizeof(ulong))
-                {
-                    value = read;
-                    return 0;
-                }
+        }
 
-                int errno = Errno.Last;
-                if (errno != Errno.EINTR)
-                {
-                    value = 0;
-                    return errno;
-                }
-            }
-        }
-        finally
+        value = read;
+        return errno;
+    }
+
+    /// <summary>
+    /// Makes the counter non-zero (a wake-up): adds 1, and if the counter is saturated (after ~2^64 writes without a
+    /// read) resets it and adds 1 again. Returns 0 or the errno.
+    /// </summary>
+    public static int Signal(SafeHandle handle)
+    {
+        int errno = TryWrite(handle, 1);
+        if (errno == Errno.EAGAIN)
         {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            TryRead(handle, out _);
+            errno = TryWrite(handle, 1);
         }
+
+        return errno;
     }
 }

@@ -4,17 +4,20 @@ using Tmds.Linux;
 namespace Polling.Os;
 
 /// <summary>
-/// The one place where Polling declares the libc functions that Tmds.LibC 0.5 lacks. Like Tmds.LibC's
-/// (which are <c>SetLastError = true</c>, and whose <c>LibC.errno</c> reads the last P/Invoke error), these
-/// save errno after every call: read <see cref="Errno.Last"/> straight after a call that failed. Without
-/// <c>SetLastError</c>, <see cref="Errno.Last"/> would return a stale value from an earlier call.
-/// Polling.Net uses them too (InternalsVisibleTo), so there is no second list.
+/// The one place where Polling and Polling.Net (through InternalsVisibleTo) declare libc functions themselves:
+/// every call on a descriptor a source owns, taking the <see cref="SafeHandle"/> so that the generated marshaller
+/// holds a reference for the call (a concurrent <c>Dispose</c> never lets it touch a reused number — as
+/// dotnet/runtime's <c>Interop.Sys</c> does), and what Tmds.LibC 0.5 lacks or declares without
+/// <c>SetLastError</c> (<c>poll</c>). All are <c>SetLastError = true</c>: read <see cref="Errno.Last"/> straight
+/// after a call that failed. Tmds.LibC stays for descriptor creation (<c>socket</c>, <c>eventfd</c>,
+/// <c>epoll_*</c>, <c>pipe2</c>), the structs and the constants.
 /// </summary>
 #pragma warning disable CS8981 // C names kept as the kernel spells them
 internal static unsafe partial class NativeMethods
 {
     private const string Libc = "libc.so.6";
 
+    // Tmds.LibC 0.5 has neither timerfd nor clock_gettime, nor these constants.
     public const int CLOCK_MONOTONIC = 1;
     public const int TFD_NONBLOCK = 0x800;
     public const int TFD_CLOEXEC = 0x80000;
@@ -24,11 +27,29 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
     public static partial int poll(pollfd* fds, ulong nfds, int timeout);
 
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_wait")]
+    public static partial int epoll_wait(SafeHandle epfd, epoll_event* events, int maxEvents, int timeout);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_ctl")]
+    public static partial int epoll_ctl(SafeHandle epfd, int op, int fd, epoll_event* ev);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "read")]
+    public static partial nint read(SafeHandle fd, void* buffer, nuint count);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "write")]
+    public static partial nint write(SafeHandle fd, void* buffer, nuint count);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "readv")]
+    public static partial nint readv(SafeHandle fd, iovec* iov, int iovcnt);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "writev")]
+    public static partial nint writev(SafeHandle fd, iovec* iov, int iovcnt);
+
     // recv, send and epoll_wait are in Tmds.LibC too, but its DllImports with SetLastError cannot be inlined by the
     // JIT: each call went through a separate IL stub (callgrind: ~240 instructions per echo round trip in the JIT
     // build). A [LibraryImport] generates the errno handling as C# around a blittable, inlinable DllImport
     // (JIT: 2371 -> 2306 instructions per 1x64 round trip).
-
+    //
     // [SuppressGCTransition] on recv and send: the thread stays in cooperative mode for the call (no transition frame,
     // no GC poll on return), so a GC that starts meanwhile waits for the call to end. That is only acceptable for
     // calls that cannot block: every socket Polling hands these to is non-blocking — created with SOCK_NONBLOCK
@@ -42,31 +63,63 @@ internal static unsafe partial class NativeMethods
     /// <summary><c>recv</c> on a non-blocking socket only (see above: no GC transition).</summary>
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "recv")]
     [SuppressGCTransition]
-    public static partial nint recv(int fd, byte* buffer, nuint length, int flags);
+    public static partial nint recv(SafeHandle fd, void* buffer, nuint length, int flags);
 
     /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition).</summary>
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "send")]
     [SuppressGCTransition]
-    public static partial nint send(int fd, byte* buffer, nuint length, int flags);
+    public static partial nint send(SafeHandle fd, void* buffer, nuint length, int flags);
 
-    /// <summary><c>epoll_wait</c>: blocks, so it keeps the full GC transition.</summary>
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_wait")]
-    public static partial int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout);
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "recvfrom")]
+    public static partial nint recvfrom(SafeHandle fd, void* buffer, nuint length, int flags, sockaddr* address, socklen_t* addressLength);
 
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "readv")]
-    public static partial nint readv(int fd, iovec* iov, int iovcnt);
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "sendto")]
+    public static partial nint sendto(SafeHandle fd, void* buffer, nuint length, int flags, sockaddr* address, uint addressLength);
 
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "writev")]
-    public static partial nint writev(int fd, iovec* iov, int iovcnt);
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "recvmsg")]
+    public static partial nint recvmsg(SafeHandle fd, msghdr* message, int flags);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "sendmsg")]
+    public static partial nint sendmsg(SafeHandle fd, msghdr* message, int flags);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "accept4")]
+    public static partial int accept4(SafeHandle fd, sockaddr* address, socklen_t* addressLength, int flags);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "connect")]
+    public static partial int connect(SafeHandle fd, sockaddr* address, uint addressLength);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "bind")]
+    public static partial int bind(SafeHandle fd, sockaddr* address, uint addressLength);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "listen")]
+    public static partial int listen(SafeHandle fd, int backlog);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "shutdown")]
+    public static partial int shutdown(SafeHandle fd, int how);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "getsockopt")]
+    public static partial int getsockopt(SafeHandle fd, int level, int name, void* value, socklen_t* length);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "setsockopt")]
+    public static partial int setsockopt(SafeHandle fd, int level, int name, void* value, uint length);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "getsockname")]
+    public static partial int getsockname(SafeHandle fd, sockaddr* address, socklen_t* length);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "getpeername")]
+    public static partial int getpeername(SafeHandle fd, sockaddr* address, socklen_t* length);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "fcntl")]
+    public static partial int fcntl(SafeHandle fd, int command, int argument);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_create")]
     public static partial int timerfd_create(int clockid, int flags);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_settime")]
-    public static partial int timerfd_settime(int fd, int flags, itimerspec* newValue, itimerspec* oldValue);
+    public static partial int timerfd_settime(SafeHandle fd, int flags, itimerspec* newValue, itimerspec* oldValue);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "timerfd_gettime")]
-    public static partial int timerfd_gettime(int fd, itimerspec* currentValue);
+    public static partial int timerfd_gettime(SafeHandle fd, itimerspec* currentValue);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "clock_gettime")]
     public static partial int clock_gettime(int clockid, timespec* time);

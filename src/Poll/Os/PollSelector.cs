@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -53,10 +54,10 @@ namespace Polling.Os;
 /// </remarks>
 internal sealed unsafe class PollSelector : ISelector
 {
-    private const int ReadSide = 0x001 | 0x002 | 0x2000;   // POLLIN | POLLPRI | POLLRDHUP
-    private const int WriteSide = 0x004;                   // POLLOUT
-    private const int HangUpOrError = 0x008 | 0x010;       // POLLERR | POLLHUP
-    private const int Invalid = 0x020;                     // POLLNVAL
+    private static int ReadSide => (ushort)LibC.POLLIN | (ushort)LibC.POLLPRI | (ushort)LibC.POLLRDHUP;
+    private static int WriteSide => LibC.POLLOUT;
+    private static int HangUpOrError => (ushort)LibC.POLLERR | (ushort)LibC.POLLHUP;
+    private static int Invalid => LibC.POLLNVAL;
     private const int InitialCapacity = 16;
 
     private readonly object _gate = new();
@@ -391,6 +392,7 @@ internal sealed unsafe class PollSelector : ISelector
         }
 
         _cursor = registrations == 0 ? 0 : (start + step) % registrations;
+        AssertInvariants();
         return filled;
     }
 
@@ -435,10 +437,33 @@ internal sealed unsafe class PollSelector : ISelector
     /// <summary>Sets what slot <paramref name="index"/> polls for; nothing armed takes it out of the poll set.</summary>
     private void Arm(int index, int armed)
     {
+        Debug.Assert(index >= 1 && index < _count, "slot 0 is the wake eventfd; registrations are 1.._count");
         ref Slot slot = ref _slots[index];
+        Debug.Assert((armed & ~slot.Requested) == 0 || armed == 0, "only requested directions are armed");
         slot.Armed = armed;
         _fds[index].events = (short)armed;
         _fds[index].fd = armed != 0 && !slot.Closed ? slot.Fd : -1;
+    }
+
+    /// <summary>
+    /// Debug builds, with the gate held: the wake eventfd is slot 0 and always polled for reading; every registration
+    /// is in <see cref="_indexOfFd"/> under its own number; a slot polls its descriptor exactly when it is armed and
+    /// not closed, for exactly its armed directions.
+    /// </summary>
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(Monitor.IsEntered(_gate), "the selector's state changes under its gate");
+        Debug.Assert(_count >= 1 && _count <= _fds.Length && _fds.Length == _slots.Length, "the arrays hold the wake slot and the registrations");
+        Debug.Assert(_indexOfFd.Count == _count - 1, $"{_indexOfFd.Count} descriptors indexed, {_count - 1} registered");
+        for (int index = 1; index < _count; index++)
+        {
+            ref Slot slot = ref _slots[index];
+            Debug.Assert(_indexOfFd.TryGetValue(slot.Fd, out int indexed) && indexed == index, $"slot {index} is indexed under its descriptor");
+            bool polled = slot.Armed != 0 && !slot.Closed;
+            Debug.Assert(_fds[index].fd == (polled ? slot.Fd : -1), $"slot {index} is polled exactly when armed and open");
+            Debug.Assert(_fds[index].events == (short)slot.Armed, $"slot {index} polls its armed directions");
+        }
     }
 
     /// <summary>Announces a registry change and takes the gate, waking the waiter out of poll(2) if it is in it.</summary>
@@ -470,6 +495,7 @@ internal sealed unsafe class PollSelector : ISelector
 
     private void EndChange()
     {
+        AssertInvariants();
         if (Interlocked.Decrement(ref _waitingChanges) == 0)
         {
             Monitor.PulseAll(_gate);

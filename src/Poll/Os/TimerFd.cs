@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Polling.Os.NativeMethods;
 
@@ -43,56 +44,29 @@ internal static unsafe class TimerFd
     /// (0: once). A due time of 0 disarms it. Setting the timer discards expirations not yet read.
     /// Returns 0 or the errno.
     /// </summary>
-    public static int Set(FdHandle handle, long dueNanoseconds, long periodNanoseconds, bool absolute)
+    public static int Set(SafeHandle handle, long dueNanoseconds, long periodNanoseconds, bool absolute)
     {
         itimerspec value;
         value.it_value = ToTimespec(dueNanoseconds);
         value.it_interval = ToTimespec(periodNanoseconds);
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            return timerfd_settime(handle.Fd, absolute ? TFD_TIMER_ABSTIME : 0, &value, null) == 0 ? 0 : Errno.Last;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        return timerfd_settime(handle, absolute ? TFD_TIMER_ABSTIME : 0, &value, null) == 0 ? 0 : Errno.Last;
     }
 
     /// <summary>Reads the time until the next expiration (0 when disarmed) and the period (0 when one-shot). Returns 0 or the errno.</summary>
-    public static int Get(FdHandle handle, out long remainingNanoseconds, out long periodNanoseconds)
+    public static int Get(SafeHandle handle, out long remainingNanoseconds, out long periodNanoseconds)
     {
         itimerspec value;
-        bool added = false;
-        try
+        if (timerfd_gettime(handle, &value) != 0)
         {
-            handle.DangerousAddRef(ref added);
-            if (timerfd_gettime(handle.Fd, &value) != 0)
-            {
-                remainingNanoseconds = 0;
-                periodNanoseconds = 0;
-                return Errno.Last;
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            remainingNanoseconds = 0;
+            periodNanoseconds = 0;
+            return Errno.Last;
         }
 
         remainingNanoseconds = FromTimespec(value.it_value);
         periodNanoseconds = FromTimespec(value.it_interval);
         return 0;
     }
-
-    /// <summary>Reads and resets the expiration count. Returns 0 or the errno (EAGAIN when it has not expired since the last read).</summary>
-    public static int TryRead(FdHandle handle, out ulong expirations) => EventFd.TryRead(handle, out expirations);
 
     private static timespec ToTimespec(long nanoseconds)
     {

@@ -46,10 +46,10 @@ public class VectoredLimitTests
         byte[] gigabyte = GC.AllocateUninitializedArray<byte>(1 << 30);
         ArraySegment<byte>[] segments = [gigabyte, gigabyte, gigabyte];
         int fd = OpenDevNull();
-        var core = new SourceCore(new FdHandle(fd), isSocket: false);
+        var core = new IoSource(new FdHandle(fd));
         try
         {
-            Assert.True(core.TryVectored(SocketCalls.Vector.Write, segments, out int written, "write to", "/dev/null"));
+            Assert.True(core.TryVectored(VectorCall.Write, segments, out int written, "write to", "/dev/null"));
             Assert.InRange(written, 1, int.MaxValue);
             Assert.Equal(0x7FFFF000, written);
         }

@@ -23,6 +23,8 @@ namespace Polling;
 /// </remarks>
 /// <example>
 /// <code>
+/// const Token Server = (Token)0, Job = (Token)1;
+/// using var job = new TimerSource();
 /// registry.Register(listener, Server, Interest.Readable, Trigger.Level);
 /// registry.Register(job, Job, Interest.Readable, Trigger.Edge | Trigger.Oneshot);
 /// </code>
@@ -55,7 +57,9 @@ public enum Trigger
     /// <example>
     /// <code>
     /// // one listener, one Poll per core: each loop registers the same descriptor exclusively
-    /// loopPoll.Registry.Register(new SourceFd(listenerFd), Listener, Interest.Readable, Trigger.Level | Trigger.Exclusive);
+    /// int listenerFd = (int)listener.Handle.DangerousGetHandle();
+/// using var loopPoll = new Poll();
+/// loopPoll.Registry.Register(new SourceFd(listenerFd), (Token)0, Interest.Readable, Trigger.Level | Trigger.Exclusive);
     /// </code>
     /// </example>
     Exclusive = 8,

@@ -42,6 +42,8 @@ namespace Polling;
 /// <para><see cref="Dispose"/> deregisters the source, closes its eventfd and completes the channel with an
 /// <see cref="ObjectDisposedException"/>: later writes fail (<c>TryWrite</c> returns <see langword="false"/>,
 /// <c>WriteAsync</c> throws <see cref="ChannelClosedException"/>) and waiting writers are released.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>. Members list
+/// only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -129,7 +131,6 @@ public sealed class ChannelSource<T> : ISource, IDisposable
     /// always produces a new event. Allocates nothing; call it on the loop thread only.
     /// </summary>
     /// <param name="item">The message, when the result is <see langword="true"/>.</param>
-    /// <exception cref="ObjectDisposedException">The source is disposed.</exception>
     public bool TryRead([MaybeNullWhen(false)] out T item)
     {
         _notifier.ThrowIfDisposed("read from");

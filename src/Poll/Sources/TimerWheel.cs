@@ -1,4 +1,3 @@
-using System.Numerics;
 using Polling.Os;
 
 namespace Polling;
@@ -32,25 +31,31 @@ namespace Polling;
 /// Calling <see cref="TakeExpired"/> without an event is allowed (e.g. once per loop iteration).</para>
 /// <para><b>Threads.</b> Not thread-safe: the loop thread owns the wheel. To time out work from other threads,
 /// send the request into the loop with a <see cref="ChannelSource{T}"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
 /// const Token Timeouts = (Token)1;
 /// using var wheel = new TimerWheel();
 /// poll.Registry.Register(wheel, Timeouts, Interest.Readable);
+/// Token connectionToken = (Token)42;
 /// TimerKey key = wheel.Schedule(connectionToken, TimeSpan.FromSeconds(30));
 ///
 /// Span&lt;Token&gt; expired = stackalloc Token[64];      // or a reused array
-/// // in the event loop:
-/// case Timeouts:
+/// // in the event loop, on the wheel's event:
+/// foreach (Event ev in events)
+/// {
+///     if (ev.Token != Timeouts) continue;
 ///     int n;
 ///     do
 ///     {
 ///         n = wheel.TakeExpired(expired);
-///         foreach (Token t in expired[..n]) CloseIdleConnection(t);
+///         foreach (Token t in expired[..n]) Console.WriteLine($"close idle connection {t}");
 ///     }
 ///     while (n == expired.Length);
-///     break;
+/// }
 /// </code>
 /// </example>
 public sealed class TimerWheel : ISource, IDisposable
@@ -59,38 +64,15 @@ public sealed class TimerWheel : ISource, IDisposable
     public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest delay a wheel accepts: 2^36 − 1 ms, about 795 days.</summary>
-    public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(MaxTicks - 1);
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(TimingWheel.MaxTicks - 1);
 
-    private const int LevelBits = 6;
-    private const int SlotsPerLevel = 1 << LevelBits;
-    private const int SlotMask = SlotsPerLevel - 1;
-    private const int Levels = 6;
-    private const long MaxTicks = 1L << (LevelBits * Levels);
     private const long NanosecondsPerTick = 1_000_000;
-    private const int None = -1;
-
-    /// <summary>The list of entries that are due but not yet handed out: one past the wheel's slots.</summary>
-    private const int ExpiredList = Levels * SlotsPerLevel;
-
-    /// <summary><see cref="Entry.List"/> of an entry that is not in use.</summary>
-    private const int Unused = -1;
-
     private const long NotArmed = long.MaxValue;
 
-    private static int s_lastId;
-    private readonly int _id = Interlocked.Increment(ref s_lastId);
-    private readonly FdHandle _timerFd;
+    private readonly TimingWheel _wheel;
     private readonly long _origin;
-    private readonly int[] _heads = new int[ExpiredList + 1];
-    private readonly ulong[] _occupied = new ulong[Levels];
-    private Entry[] _entries;
-    private int _freeHead = None;
-    private int _used;
-    private int _count;
-    private long _elapsed;
     private long _armedTick = NotArmed;
-    private Registration _registration;
-    private int _disposed;
+    private IoSource _io;
 
     /// <summary>Creates an empty wheel with room for <paramref name="capacity"/> timeouts before it grows.</summary>
     /// <param name="capacity">Timeouts to allocate room for up front (e.g. the expected connection count); it doubles when full.</param>
@@ -104,17 +86,16 @@ public sealed class TimerWheel : ISource, IDisposable
                 "A TimerWheel needs room for at least one timeout; pass a capacity of 1 or more (it grows by doubling when full).");
         }
 
-        _entries = new Entry[capacity];
-        Array.Fill(_heads, None);
-        _timerFd = TimerFd.Create();
+        _wheel = new TimingWheel(capacity);
+        _io = new IoSource(TimerFd.Create());
         _origin = TimerFd.Now();
     }
 
     /// <summary>The timerfd, for tests that probe the kernel's view of it.</summary>
-    internal FdHandle Handle => _timerFd;
+    internal FdHandle Handle => _io.Handle;
 
     /// <summary>How many timeouts are scheduled, including expired ones not yet taken.</summary>
-    public int Count => _count;
+    public int Count => _wheel.Count;
 
     /// <summary>
     /// Schedules <paramref name="token"/> to be handed back by <see cref="TakeExpired"/> once
@@ -125,7 +106,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
     /// <returns>The key for <see cref="Reschedule"/> and <see cref="Cancel"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public TimerKey Schedule(Token token, TimeSpan delay)
     {
         ValidateDelay(delay);
@@ -142,7 +122,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <param name="delay">From now; <see cref="TimeSpan.Zero"/> to <see cref="MaxDelay"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or longer than <see cref="MaxDelay"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public bool Reschedule(TimerKey key, TimeSpan delay)
     {
         ValidateDelay(delay);
@@ -156,24 +135,16 @@ public sealed class TimerWheel : ISource, IDisposable
     /// </summary>
     /// <param name="key">The key <see cref="Schedule"/> returned.</param>
     /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public bool Cancel(TimerKey key)
     {
         ThrowIfDisposed("cancel a timeout on");
-        if (!IsLive(key))
-        {
-            return false;
-        }
-
-        Unlink(key.Index);
-        Free(key.Index);
-        return true;
+        return _wheel.Cancel(key);
     }
 
     /// <summary><see langword="true"/> if <paramref name="key"/> names a timeout that has not been taken or cancelled.</summary>
     /// <param name="key">A key from <see cref="Schedule"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="key"/> was made by another wheel.</exception>
-    public bool Contains(TimerKey key) => IsLive(key);
+    public bool Contains(TimerKey key) => _wheel.Contains(key);
 
     /// <summary>
     /// Moves every due timeout's token into <paramref name="expired"/>, earliest first, and returns how many.
@@ -182,7 +153,6 @@ public sealed class TimerWheel : ISource, IDisposable
     /// </summary>
     /// <param name="expired">The buffer to fill; any length (a few dozen is plenty).</param>
     /// <exception cref="ArgumentException"><paramref name="expired"/> is empty.</exception>
-    /// <exception cref="ObjectDisposedException">The wheel is disposed.</exception>
     public int TakeExpired(Span<Token> expired)
     {
         if (expired.IsEmpty)
@@ -196,52 +166,28 @@ public sealed class TimerWheel : ISource, IDisposable
     }
 
     /// <summary>Deregisters the wheel and closes its timerfd. Idempotent; later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_timerFd.Fd);
-        _timerFd.Dispose();
-    }
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns e.g. <c>TimerWheel(fd 12, 3 scheduled)</c>.</summary>
     public override string ToString() =>
-        Volatile.Read(ref _disposed) != 0 ? "TimerWheel(disposed)" : $"TimerWheel(fd {_timerFd.Fd}, {_count} scheduled)";
+        _io.IsDisposed ? "TimerWheel(disposed)" : $"TimerWheel(fd {_io.Fd}, {_wheel.Count} scheduled)";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Register(registry, _timerFd, ref _disposed, token, interest, trigger, this))
-        {
-            ThrowIfDisposed("register");
-        }
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Reregister(registry, _timerFd, ref _disposed, token, interest, trigger, this))
-        {
-            ThrowIfDisposed("reregister");
-        }
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        if (!_registration.Deregister(registry, _timerFd, ref _disposed, this))
-        {
-            ThrowIfDisposed("deregister");
-        }
-    }
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 
     /// <summary>The tick up to which the wheel has processed time.</summary>
-    internal long Elapsed => _elapsed;
+    internal long Elapsed => _wheel.Elapsed;
 
     /// <summary>The current tick: whole milliseconds since the wheel was created, rounded down.</summary>
     internal long NowTick() => (TimerFd.Now() - _origin) / NanosecondsPerTick;
@@ -249,27 +195,19 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <summary><see cref="Schedule"/> with the deadline as a tick; tests drive the wheel with simulated time through this.</summary>
     internal TimerKey ScheduleAt(Token token, long deadline)
     {
-        int index = Allocate();
-        ref Entry entry = ref _entries[index];
-        entry.Token = token;
-        entry.Deadline = deadline;
-        Insert(index);
-        _count++;
+        TimerKey key = _wheel.Schedule(token, deadline);
         ArmIfEarlier(deadline);
-        return new TimerKey(index, entry.Generation, _id);
+        return key;
     }
 
     /// <summary><see cref="Reschedule"/> with the deadline as a tick.</summary>
     internal bool RescheduleAt(TimerKey key, long deadline)
     {
-        if (!IsLive(key))
+        if (!_wheel.Reschedule(key, deadline))
         {
             return false;
         }
 
-        Unlink(key.Index);
-        _entries[key.Index].Deadline = deadline;
-        Insert(key.Index);
         ArmIfEarlier(deadline);
         return true;
     }
@@ -277,44 +215,13 @@ public sealed class TimerWheel : ISource, IDisposable
     /// <summary><see cref="TakeExpired"/> at a given tick (never earlier than a previous call's).</summary>
     internal int TakeExpiredAt(Span<Token> expired, long now)
     {
-        int taken = 0;
-        while (taken < expired.Length && _heads[ExpiredList] != None)
+        int taken = _wheel.TakeExpired(expired, now, out bool drained);
+        if (drained)
         {
-            int index = _heads[ExpiredList];
-            Unlink(index);
-            expired[taken++] = _entries[index].Token;
-            Free(index);
-        }
-
-        while (taken < expired.Length)
-        {
-            if (!NextExpiration(out long deadline, out int list) || deadline > now)
-            {
-                // Nothing else is due: time moves on to now, and the caller has drained the wheel.
-                _elapsed = Math.Max(_elapsed, now);
-                AfterDrain();
-                break;
-            }
-
-            _elapsed = deadline;
-            taken += ProcessSlot(list, expired[taken..]);
+            AfterDrain();
         }
 
         return taken;
-    }
-
-    /// <summary>The bucket a deadline belongs in, relative to <see cref="_elapsed"/>: the level is set by the
-    /// highest bit in which the two differ, so a timeout sits at the granularity of its distance.</summary>
-    private static int LevelFor(long elapsed, long deadline)
-    {
-        ulong masked = (ulong)(elapsed ^ deadline) | SlotMask;
-        if (masked >= MaxTicks)
-        {
-            masked = MaxTicks - 1;
-        }
-
-        int significant = 63 - BitOperations.LeadingZeroCount(masked);
-        return significant / LevelBits;
     }
 
     private static void ValidateDelay(TimeSpan delay)
@@ -347,195 +254,17 @@ public sealed class TimerWheel : ISource, IDisposable
             : (nanoseconds + (delay.Ticks * 100) + NanosecondsPerTick - 1) / NanosecondsPerTick;
     }
 
-    /// <summary>
-    /// Finds the next slot that holds entries: the first level (finest first) with any occupied slot gives the
-    /// earliest time, since everything in a coarser level lies beyond the finer level's span.
-    /// </summary>
-    private bool NextExpiration(out long deadline, out int list)
-    {
-        if (_heads[ExpiredList] != None)
-        {
-            deadline = _elapsed;
-            list = ExpiredList;
-            return true;
-        }
-
-        for (int level = 0; level < Levels; level++)
-        {
-            ulong occupied = _occupied[level];
-            if (occupied == 0)
-            {
-                continue;
-            }
-
-            // Search from the slot after the current one: below the top level an entry never sits in the
-            // current slot (it would belong to a finer level), and at the top level the current slot can only
-            // hold entries for the next turn of the wheel, so it comes last.
-            int shift = level * LevelBits;
-            int first = (int)((_elapsed >> shift) + 1) & SlotMask;
-            int slot = (BitOperations.TrailingZeroCount(BitOperations.RotateRight(occupied, first)) + first) & SlotMask;
-            long levelRange = 1L << (shift + LevelBits);
-            deadline = (_elapsed & ~(levelRange - 1)) + ((long)slot << shift);
-            if (deadline <= _elapsed)
-            {
-                // Only the top level wraps around: this slot lies in the next turn.
-                deadline += levelRange;
-            }
-
-            list = (level * SlotsPerLevel) + slot;
-            return true;
-        }
-
-        deadline = 0;
-        list = None;
-        return false;
-    }
-
-    /// <summary>
-    /// Empties one slot at time <see cref="_elapsed"/>: due entries go to <paramref name="expired"/> (or, when it
-    /// is full, to the expired list), the rest move down to the level that now matches their distance.
-    /// </summary>
-    private int ProcessSlot(int list, Span<Token> expired)
-    {
-        int taken = 0;
-        int index = _heads[list];
-        _heads[list] = None;
-        if (list != ExpiredList)
-        {
-            _occupied[list / SlotsPerLevel] &= ~(1UL << (list & SlotMask));
-        }
-
-        while (index != None)
-        {
-            int next = _entries[index].Next;
-            if (_entries[index].Deadline <= _elapsed && taken < expired.Length)
-            {
-                expired[taken++] = _entries[index].Token;
-                Free(index);
-            }
-            else
-            {
-                Insert(index);
-            }
-
-            index = next;
-        }
-
-        return taken;
-    }
-
-    /// <summary>Links an entry into the slot for its deadline, or into the expired list when it is due.</summary>
-    private void Insert(int index)
-    {
-        ref Entry entry = ref _entries[index];
-        int list;
-        if (entry.Deadline <= _elapsed)
-        {
-            list = ExpiredList;
-        }
-        else
-        {
-            int level = LevelFor(_elapsed, entry.Deadline);
-            int slot = (int)((entry.Deadline >> (level * LevelBits)) & SlotMask);
-            list = (level * SlotsPerLevel) + slot;
-            _occupied[level] |= 1UL << slot;
-        }
-
-        entry.List = list;
-        entry.Prev = None;
-        entry.Next = _heads[list];
-        if (entry.Next != None)
-        {
-            _entries[entry.Next].Prev = index;
-        }
-
-        _heads[list] = index;
-    }
-
-    private void Unlink(int index)
-    {
-        ref Entry entry = ref _entries[index];
-        if (entry.Prev != None)
-        {
-            _entries[entry.Prev].Next = entry.Next;
-        }
-        else
-        {
-            _heads[entry.List] = entry.Next;
-            if (entry.Next == None && entry.List != ExpiredList)
-            {
-                _occupied[entry.List / SlotsPerLevel] &= ~(1UL << (entry.List & SlotMask));
-            }
-        }
-
-        if (entry.Next != None)
-        {
-            _entries[entry.Next].Prev = entry.Prev;
-        }
-    }
-
-    private int Allocate()
-    {
-        if (_freeHead == None)
-        {
-            if (_used == _entries.Length)
-            {
-                Array.Resize(ref _entries, _entries.Length * 2);
-            }
-
-            int fresh = _used++;
-            _entries[fresh].Generation = 1;
-            return fresh;
-        }
-
-        int index = _freeHead;
-        _freeHead = _entries[index].Next;
-        return index;
-    }
-
-    private void Free(int index)
-    {
-        ref Entry entry = ref _entries[index];
-        entry.List = Unused;
-        entry.Token = default;
-
-        // A new generation makes every key for the old use stale; 0 is kept for default(TimerKey).
-        entry.Generation = entry.Generation == int.MaxValue ? 1 : entry.Generation + 1;
-        entry.Next = _freeHead;
-        _freeHead = index;
-        _count--;
-    }
-
-    private bool IsLive(TimerKey key)
-    {
-        if (key.Wheel != _id && key.Generation != 0)
-        {
-            throw new ArgumentException(
-                $"{key} was made by another TimerWheel; pass each key only to the wheel whose Schedule returned it.", nameof(key));
-        }
-
-        return key.Generation != 0
-            && (uint)key.Index < (uint)_used
-            && _entries[key.Index].Generation == key.Generation
-            && _entries[key.Index].List != Unused;
-    }
-
     /// <summary>The caller has taken everything due: consume the timerfd's expiration and arm it for the next slot.</summary>
     private void AfterDrain()
     {
-        int errno = TimerFd.TryRead(_timerFd, out _);
-        if (errno == 0)
+        // The read takes the expiration (if any), so it counts as drained for the backend whatever the outcome.
+        if (_io.TryReadCounter(out _, "read the timerfd of", this))
         {
             // It fired, and an absolute one-shot timerfd is disarmed once it has.
             _armedTick = NotArmed;
         }
-        else if (errno != Errno.EAGAIN)
-        {
-            throw Errno.ToIOException(errno, $"read the timerfd of {this}");
-        }
 
-        _registration.Rearm(_timerFd.Fd, Interest.Readable);
-        if (NextExpiration(out long next, out _))
+        if (_wheel.TryGetNextDeadline(out long next))
         {
             Arm(next);
         }
@@ -556,31 +285,15 @@ public sealed class TimerWheel : ISource, IDisposable
             return;
         }
 
-        int errno = TimerFd.Set(_timerFd, _origin + (tick * NanosecondsPerTick), 0, absolute: true);
+        int errno = TimerFd.Set(_io.Handle, _origin + (tick * NanosecondsPerTick), 0, absolute: true);
         if (errno != 0)
         {
-            throw Errno.ToIOException(errno, $"arm the timerfd of {this}");
+            throw _io.Failure(errno, $"arm the timerfd of {this}");
         }
 
         _armedTick = tick;
     }
 
-    private void ThrowIfDisposed(string action)
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            throw new ObjectDisposedException(nameof(TimerWheel), $"Cannot {action} {this}: it has been disposed. Create a new TimerWheel.");
-        }
-    }
+    private void ThrowIfDisposed(string action) => _io.ThrowIfDisposed(this, action);
 
-    /// <summary>One timeout; linked into one slot's list (or the free list) by index, so entries are not objects.</summary>
-    private struct Entry
-    {
-        public Token Token;
-        public long Deadline;
-        public int Next;
-        public int Prev;
-        public int Generation;
-        public int List;
-    }
 }

@@ -17,6 +17,9 @@ namespace Polling;
 /// });
 /// poll.Registry.Register(commands, (Token)1, Interest.Readable);
 /// poll.Registry.Register(results, (Token)2, Interest.Readable);
+///
+/// sealed record Command(string Text);
+/// sealed record Result(int Value);
 /// </code>
 /// </example>
 public static class ChannelSource

@@ -21,11 +21,14 @@ namespace Polling;
 /// </remarks>
 /// <example>
 /// <code>
-/// int fd = MyNativeLibrary.OpenDevice();          // non-blocking descriptor you own
+/// int fd = OpenDevice();                          // a non-blocking descriptor you own
 /// poll.Registry.Register(new SourceFd(fd), (Token)3, Interest.Readable);
-/// ...
+/// // … on events for token 3, read the device until it would block …
 /// poll.Registry.Deregister(new SourceFd(fd));
-/// MyNativeLibrary.Close(fd);
+/// CloseDevice(fd);
+///
+/// static int OpenDevice() => throw new NotImplementedException("your native library opens it");
+/// static void CloseDevice(int fd) { /* and closes it */ }
 /// </code>
 /// </example>
 public readonly struct SourceFd : ISource

@@ -9,6 +9,7 @@ namespace Polling;
 /// </summary>
 /// <example>
 /// <code>
+/// var conn = (Token: (Token)7, IdleTimeout: default(TimerKey));
 /// conn.IdleTimeout = wheel.Schedule(conn.Token, TimeSpan.FromSeconds(30));
 /// // on every read from the connection:
 /// if (!wheel.Reschedule(conn.IdleTimeout, TimeSpan.FromSeconds(30)))

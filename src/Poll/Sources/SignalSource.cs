@@ -31,20 +31,29 @@ namespace Polling;
 /// handled. Several sources may watch the same signal: each gets every delivery.</para>
 /// <para><b>Readiness.</b> Readable while deliveries are unread. Only <see cref="Interest.Readable"/> may be
 /// registered; Edge, Level and Oneshot behave as for a channel source.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
 /// const Token Signals = (Token)0;
 /// using var signals = new SignalSource(PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP);
 /// poll.Registry.Register(signals, Signals, Interest.Readable);
-/// ...
-/// case Signals:
-///     while (signals.TryRead(out PosixSignal signal))
+/// bool running = true;
+/// while (running)
+/// {
+///     poll.Wait(events);
+///     foreach (Event ev in events)
 ///     {
-///         if (signal == PosixSignal.SIGHUP) ReloadConfiguration();
-///         else running = false;   // SIGINT or SIGTERM: stop accepting, finish, exit 0
+///         if (ev.Token != Signals) continue;
+///         while (signals.TryRead(out PosixSignal signal))
+///         {
+///             if (signal == PosixSignal.SIGHUP) Console.WriteLine("reload the configuration");
+///             else running = false;   // SIGINT or SIGTERM: stop accepting, finish, exit 0
+///         }
 ///     }
-///     break;
+/// }
 /// </code>
 /// </example>
 public sealed class SignalSource : ISource, IDisposable
@@ -122,7 +131,6 @@ public sealed class SignalSource : ISource, IDisposable
     /// after that always produces a new event. Allocates nothing; call it on the loop thread.
     /// </summary>
     /// <param name="signal">The signal, as it was given to the constructor.</param>
-    /// <exception cref="ObjectDisposedException">The source is disposed.</exception>
     public bool TryRead(out PosixSignal signal)
     {
         _notifier.ThrowIfDisposed("read from");

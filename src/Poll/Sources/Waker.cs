@@ -14,6 +14,9 @@ namespace Polling;
 /// <para>The waker needs no reading or rearming after an event. <see cref="Dispose"/> deregisters it and
 /// closes the descriptor; a disposed waker produces no further events and <see cref="Wake"/> throws
 /// <see cref="ObjectDisposedException"/>.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -33,9 +36,7 @@ namespace Polling;
 /// </example>
 public sealed class Waker : IDisposable
 {
-    private readonly FdHandle _eventFd;
-    private Registration _registration;
-    private int _disposed;
+    private IoSource _io;
 
     /// <summary>Creates a waker and registers it with <paramref name="registry"/> under <paramref name="token"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
@@ -45,57 +46,39 @@ public sealed class Waker : IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         Token = token;
-        _eventFd = EventFd.Create();
+        _io = new IoSource(EventFd.Create());
         try
         {
-            _registration.Register(registry, _eventFd.Fd, token, Interest.Readable, Trigger.Edge, this);
+            _io.Register(registry, token, Interest.Readable, Trigger.Edge, this);
         }
         catch
         {
-            _eventFd.Dispose();
+            _io.Close();
             throw;
         }
     }
 
     /// <summary>The eventfd, for tests that check Dispose closed it.</summary>
-    internal FdHandle Handle => _eventFd;
+    internal FdHandle Handle => _io.Handle;
 
     /// <summary>The token this waker's events carry.</summary>
     public Token Token { get; }
 
     /// <summary>Makes a blocked or the next <see cref="Poll.Wait"/> return an event for <see cref="Token"/>. Thread-safe; allocates nothing.</summary>
-    /// <exception cref="ObjectDisposedException">The waker is disposed.</exception>
     public void Wake()
     {
-        ObjectDisposedException.ThrowIf(_eventFd.IsClosed, this);
-        int errno = EventFd.TryWrite(_eventFd, 1);
-        if (errno == Errno.EAGAIN)
-        {
-            // The counter is saturated (after ~2^64 wakes): reset it, then wake again.
-            EventFd.TryRead(_eventFd, out _);
-            errno = EventFd.TryWrite(_eventFd, 1);
-        }
-
+        int errno = EventFd.Signal(_io.Live(this, "wake"));
         if (errno != 0)
         {
-            throw Errno.ToIOException(errno, $"write to the eventfd of {this}");
+            throw _io.Failure(errno, $"write to the eventfd of {this}");
         }
 
         // The counter is never read, so a backend that emulates edge triggering must be told.
-        _registration.Rearm(_eventFd.Fd, Interest.Readable);
+        _io.Rearm(Interest.Readable);
     }
 
     /// <summary>Deregisters the waker and closes its eventfd. Idempotent.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_eventFd.Fd);
-        _eventFd.Dispose();
-    }
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns <c>Waker(token N)</c>.</summary>
     public override string ToString() => $"Waker(token {(ulong)Token})";

@@ -19,7 +19,7 @@ namespace Polling;
 ///     poll.Wait(events);
 ///     foreach (Event ev in events)   // struct enumerator: no allocation
 ///     {
-///         switch (ev.Token) { ... }
+///         switch (ev.Token) { /* case YourToken: … */ default: break; }
 ///     }
 /// }
 /// </code>

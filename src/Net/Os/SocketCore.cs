@@ -1,18 +1,18 @@
 using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using Polling.Os;
 
 namespace Polling.Net.Os;
 
 /// <summary>
-/// What every Polling.Net source has in common, held by composition (the public types are sealed):
-/// the descriptor (<see cref="FdHandle"/>), its <see cref="Registration"/>, the <see cref="ISource"/>
-/// plumbing, idempotent close, and the one I/O path: every call that moves bytes or connections is a
-/// <c>Try…</c> method here (the system calls themselves are private to this type, in <see cref="Io"/>), and
-/// each passes its errno through <see cref="Complete"/>, which tells the backend what happened
-/// (<see cref="Registration.Complete"/>) — would-block returns <see langword="false"/>, EINTR was retried,
-/// any other errno throws <see cref="SocketException"/> (or <see cref="IOException"/> for a pipe).
+/// The socket layer over <see cref="IoSource"/>, held by composition by every Polling.Net socket type (the public
+/// types are sealed): the <see cref="IoSource"/> owns the descriptor, the registration and the disposed state;
+/// this adds the socket calls, each a <c>Try…</c> method whose raw system call is private to this type
+/// (<see cref="Calls"/>) and whose errno passes through <see cref="Complete"/> — would-block returns
+/// <see langword="false"/>, EINTR was retried, any other errno throws <see cref="SocketException"/> — plus
+/// options, names and <c>SO_ERROR</c>.
 /// </summary>
 /// <remarks>
 /// <para>Keep it in a mutable (non-<see langword="readonly"/>) field of the owning source and call it in place;
@@ -22,113 +22,57 @@ namespace Polling.Net.Os;
 /// (<see cref="CaptureLocalName"/>) and the peer's from the accept or connect that made it (<see cref="SetPeer(ReadOnlySpan{byte})"/>),
 /// kept as raw bytes so that an accept allocates nothing more.</para>
 /// </remarks>
-internal partial struct SourceCore
+internal partial struct SocketCore
 {
-    private readonly FdHandle _handle;
-    private readonly bool _isSocket;
-    private Registration _registration;
-    private int _disposed;
+    private IoSource _io;
     private string? _localName;
     private string? _peerName;
     private AddressBytes _peer;
     private byte _peerLength;
 
-    /// <summary>Takes ownership of <paramref name="handle"/>.</summary>
-    /// <param name="handle">The open descriptor.</param>
-    /// <param name="isSocket">Whether errors become <see cref="SocketException"/> (sockets) or <see cref="IOException"/> (pipes).</param>
-    public SourceCore(FdHandle handle, bool isSocket = true)
+    /// <summary>Takes ownership of <paramref name="handle"/>, an open socket.</summary>
+    public SocketCore(FdHandle handle)
     {
-        _handle = handle;
-        _isSocket = isSocket;
+        _io = new IoSource(handle);
     }
 
     /// <summary>The owned descriptor handle.</summary>
-    public readonly FdHandle Handle => _handle;
+    public readonly FdHandle Handle => _io.Handle;
 
     /// <summary>The descriptor number, for messages (it is not reused while the handle is referenced).</summary>
-    public readonly int Fd => _handle.Fd;
+    public readonly int Fd => _io.Fd;
 
     /// <summary><see langword="true"/> once <see cref="Close"/> ran (or the handle was closed).</summary>
-    public readonly bool IsDisposed => Volatile.Read(ref Unsafe.AsRef(in _disposed)) != 0 || _handle.IsClosed;
+    public readonly bool IsDisposed => _io.IsDisposed;
 
-    /// <summary><see cref="ISource.Register"/>: validates, refuses a disposed source, then registers the descriptor.</summary>
-    public void Register(Registry registry, Token token, Interest interest, Trigger trigger, object owner)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        FdHandle handle = Enter(owner, "register");
-        try
-        {
-            _registration.Register(registry, handle.Fd, token, interest, trigger, owner);
-        }
-        finally
-        {
-            handle.DangerousRelease();
-        }
-    }
+    /// <summary><see cref="ISource.Register"/> (<see cref="IoSource.Register"/>).</summary>
+    public void Register(Registry registry, Token token, Interest interest, Trigger trigger, object owner) =>
+        _io.Register(registry, token, interest, trigger, owner);
 
     /// <summary><see cref="ISource.Reregister"/>.</summary>
-    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger, object owner)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        FdHandle handle = Enter(owner, "reregister");
-        try
-        {
-            _registration.Reregister(registry, handle.Fd, token, interest, trigger, owner);
-        }
-        finally
-        {
-            handle.DangerousRelease();
-        }
-    }
+    public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger, object owner) =>
+        _io.Reregister(registry, token, interest, trigger, owner);
 
     /// <summary><see cref="ISource.Deregister"/>.</summary>
-    public void Deregister(Registry registry, object owner)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        FdHandle handle = Enter(owner, "deregister");
-        try
-        {
-            _registration.Deregister(registry, handle.Fd, owner);
-        }
-        finally
-        {
-            handle.DangerousRelease();
-        }
-    }
+    public void Deregister(Registry registry, object owner) => _io.Deregister(registry, owner);
 
-    /// <summary>
-    /// Forgets the registration and closes the descriptor, once; returns <see langword="false"/> if it was
-    /// already closed. A call running concurrently on another thread keeps the descriptor alive until it returns.
-    /// </summary>
-    public bool Close()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return false;
-        }
-
-        _registration.OnClose(_handle.Fd);
-        _handle.Dispose();
-        return true;
-    }
+    /// <summary>Forgets the registration and closes the socket, once (<see cref="IoSource.Close"/>).</summary>
+    public bool Close() => _io.Close();
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming <paramref name="owner"/> if closed.</summary>
-    public readonly void ThrowIfDisposed(object owner)
-    {
-        if (IsDisposed)
-        {
-            throw Disposed(owner, "use");
-        }
-    }
+    public readonly void ThrowIfDisposed(object owner) => _io.ThrowIfDisposed(owner);
+
+    /// <summary>The handle, or <see cref="ObjectDisposedException"/> naming the owner if it is closed.</summary>
+    public readonly FdHandle Live(object owner) => _io.Live(owner);
 
     /// <summary>
-    /// The one path every I/O call takes: tells the backend the outcome (<see cref="Registration.Complete"/>), then
+    /// The one path every socket I/O call takes: tells the backend the outcome (<see cref="IoSource.Complete"/>), then
     /// 0 → <see langword="true"/>; EAGAIN → <see langword="false"/>; otherwise throws, naming <paramref name="action"/>
     /// (e.g. "read from"), the owner and, if given, <paramref name="target"/> (e.g. a datagram's destination; a
     /// <see langword="string"/> is a Unix path and is quoted). Nothing is formatted unless it throws.
     /// </summary>
     public readonly bool Complete(int errno, Interest interest, string action, object owner, object? target = null) =>
-        _registration.Complete(_handle.Fd, errno, interest) switch
+        _io.Complete(errno, interest) switch
         {
             IoOutcome.Done => true,
             IoOutcome.WouldBlock => false,
@@ -149,51 +93,64 @@ internal partial struct SourceCore
         }
     }
 
-    /// <summary>The exception for <paramref name="errno"/>: <see cref="SocketException"/> for sockets, <see cref="IOException"/> otherwise.</summary>
+    /// <summary>The exception for <paramref name="errno"/>: <see cref="SocketException"/>, or <see cref="ObjectDisposedException"/> if a concurrent Dispose closed the socket.</summary>
     public readonly Exception Failure(int errno, string operation) =>
-        errno == SocketErrors.EBADF && IsDisposed ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
-        : _isSocket ? SocketErrors.Exception(errno, operation)
-        : errno == SocketErrors.EPIPE ? new IOException(
-            $"Cannot {operation}: the pipe's reading end is closed ({Errno.Describe(errno)}). Nothing written can be read any more; stop writing and dispose this sender.",
-            errno)
-        : Errno.ToIOException(errno, operation);
+        errno == Errno.EBADF && IsDisposed ? new ObjectDisposedException(null, $"Cannot {operation}: it has been disposed.")
+        : SocketErrors.Exception(errno, operation);
 
     /// <summary><c>recv</c> (Readable).</summary>
     public readonly bool TryReceive(Span<byte> buffer, int flags, out int received, string action, object owner) =>
-        Complete(Io.Receive(Live(owner), buffer, flags, out received), Interest.Readable, action, owner);
+        Complete(Calls.Receive(Live(owner), buffer, flags, out received), Interest.Readable, action, owner);
 
     /// <summary><c>send</c> (always <c>MSG_NOSIGNAL</c>; Writable).</summary>
     public readonly bool TrySend(ReadOnlySpan<byte> buffer, int flags, out int sent, string action, object owner) =>
-        Complete(Io.Send(Live(owner), buffer, flags, out sent), Interest.Writable, action, owner);
+        Complete(Calls.Send(Live(owner), buffer, flags, out sent), Interest.Writable, action, owner);
 
     /// <summary><c>recvfrom</c> (Readable): one datagram and its sender's address into <paramref name="address"/>.</summary>
     public readonly bool TryReceiveFrom(Span<byte> buffer, int flags, Span<byte> address, out int addressLength, out int received, string action, object owner) =>
-        Complete(Io.ReceiveFrom(Live(owner), buffer, flags, address, out addressLength, out received), Interest.Readable, action, owner);
+        Complete(Calls.ReceiveFrom(Live(owner), buffer, flags, address, out addressLength, out received), Interest.Readable, action, owner);
+
+    /// <summary>
+    /// <c>recvfrom</c> (Readable) into a caller-owned <see cref="SocketAddress"/>, which is reused and allocates nothing:
+    /// it must hold at least <paramref name="addressSize"/> bytes (else <see cref="ArgumentException"/> telling to create it
+    /// with <paramref name="howToCreate"/>); its <see cref="SocketAddress.Size"/> becomes what the kernel wrote.
+    /// </summary>
+    public readonly bool TryReceiveFrom(Span<byte> buffer, int flags, SocketAddress source, int addressSize, string howToCreate, out int received, string action, object owner)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Span<byte> address = source.Buffer.Span;
+        if (address.Length < addressSize)
+        {
+            throw new ArgumentException(
+                $"The SocketAddress holds {address.Length} bytes, too few for the addresses of {owner} ({addressSize}): create it with {howToCreate}.",
+                nameof(source));
+        }
+
+        if (!TryReceiveFrom(buffer, flags, address, out int length, out received, action, owner))
+        {
+            return false;
+        }
+
+        source.Size = length;
+        return true;
+    }
 
     /// <summary><c>sendto</c> (Writable); a failure names <paramref name="target"/>; an empty <paramref name="address"/> sends to the connected peer.</summary>
     public readonly bool TrySendTo(ReadOnlySpan<byte> buffer, ReadOnlySpan<byte> address, out int sent, string action, object owner, object? target) =>
-        Complete(Io.SendTo(Live(owner), buffer, 0, address, out sent), Interest.Writable, action, owner, target);
+        Complete(Calls.SendTo(Live(owner), buffer, 0, address, out sent), Interest.Writable, action, owner, target);
 
-    /// <summary><c>read</c> (pipes; Readable).</summary>
-    public readonly bool TryRead(Span<byte> buffer, out int read, string action, object owner) =>
-        Complete(Io.Read(Live(owner), buffer, out read), Interest.Readable, action, owner);
-
-    /// <summary><c>write</c> (pipes; Writable).</summary>
-    public readonly bool TryWrite(ReadOnlySpan<byte> buffer, out int written, string action, object owner) =>
-        Complete(Io.Write(Live(owner), buffer, out written), Interest.Writable, action, owner);
-
-    /// <summary>Vectored I/O (see <see cref="Io.Vectored"/> for the caps); the interest follows from the direction.</summary>
-    public readonly bool TryVectored(SocketCalls.Vector kind, ReadOnlySpan<ArraySegment<byte>> buffers, out int transferred, string action, object owner)
+    /// <summary>Vectored I/O (see <see cref="IoVectors.Transfer"/> for the caps); the interest follows from the direction.</summary>
+    public readonly bool TryVectored(VectorCall kind, ReadOnlySpan<ArraySegment<byte>> buffers, out int transferred, string action, object owner)
     {
-        Interest interest = kind is SocketCalls.Vector.Receive or SocketCalls.Vector.Read ? Interest.Readable : Interest.Writable;
-        bool done = Complete(Io.Vectored(Live(owner), kind, buffers, out long moved), interest, action, owner);
+        Interest interest = kind.IsRead() ? Interest.Readable : Interest.Writable;
+        bool done = Complete(IoVectors.Transfer(Live(owner), kind, buffers, out long moved), interest, action, owner);
         transferred = (int)moved;   // at most int.MaxValue: Vectored caps what it offers the kernel
         return done;
     }
 
     /// <summary><c>accept4</c> (Readable): the new connection, and the peer's address into <paramref name="address"/>.</summary>
     public readonly bool TryAccept(Span<byte> address, out int addressLength, out FdHandle? accepted, object owner) =>
-        Complete(Io.Accept(Live(owner), address, out addressLength, out accepted), Interest.Readable, "accept a connection on", owner);
+        Complete(Calls.Accept(Live(owner), address, out addressLength, out accepted), Interest.Readable, "accept a connection on", owner);
 
     /// <summary>
     /// Reads and clears the pending error (<c>SO_ERROR</c>). That can make the source ready in ways it was not
@@ -202,7 +159,7 @@ internal partial struct SourceCore
     public readonly SocketError TakeError(object owner)
     {
         Check(SocketCalls.TakeError(Live(owner), out int pending), "read the pending error (SO_ERROR) of", owner);
-        _registration.Rearm(_handle.Fd, Registration.AllInterests);
+        _io.Rearm(Registration.AllInterests);
         return SocketErrors.ToSocketError(pending);
     }
 
@@ -213,7 +170,7 @@ internal partial struct SourceCore
     public readonly int TakePendingErrno(object owner)
     {
         Check(SocketCalls.TakeError(Live(owner), out int pending), "read the pending error (SO_ERROR) of", owner);
-        _registration.Rearm(_handle.Fd, Registration.AllInterests);
+        _io.Rearm(Registration.AllInterests);
         return pending;
     }
 
@@ -235,10 +192,36 @@ internal partial struct SourceCore
     public readonly void SetFlag(int level, int name, bool value, string what, object owner) =>
         SetOption(level, name, value ? 1 : 0, what, owner);
 
+    /// <summary><c>SO_RCVBUF</c> (<paramref name="receive"/>) or <c>SO_SNDBUF</c>, in bytes (Linux reports twice what was set).</summary>
+    public readonly int GetBufferSize(bool receive, object owner) => receive
+        ? GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "the receive buffer size (SO_RCVBUF)", owner)
+        : GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "the send buffer size (SO_SNDBUF)", owner);
+
+    /// <summary>Sets <c>SO_RCVBUF</c> or <c>SO_SNDBUF</c>; at least 1 (<see cref="ArgumentOutOfRangeException"/> names the property).</summary>
+    public readonly void SetBufferSize(bool receive, int value, object owner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, receive ? "ReceiveBufferSize" : "SendBufferSize");
+        if (receive)
+        {
+            SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "the receive buffer size (SO_RCVBUF)", owner);
+        }
+        else
+        {
+            SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "the send buffer size (SO_SNDBUF)", owner);
+        }
+    }
+
+    /// <summary><c>SO_PEERCRED</c> of a Unix socket: the peer's process, user and group as of connecting.</summary>
+    public readonly UnixCredentials GetPeerCredentials(object owner)
+    {
+        Check(SocketCalls.GetPeerCredentials(Live(owner), out int pid, out uint uid, out uint gid), "read the peer credentials (SO_PEERCRED) of", owner);
+        return new UnixCredentials(pid, uid, gid);
+    }
+
     /// <summary><c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6).</summary>
     public readonly int GetTtl(AddressFamily family, object owner) => family == AddressFamily.InterNetworkV6
-        ? GetOption(SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_UNICAST_HOPS, "the hop limit (IPV6_UNICAST_HOPS)", owner)
-        : GetOption(SocketCalls.IPPROTO_IP, SocketCalls.IP_TTL, "the time-to-live (IP_TTL)", owner);
+        ? GetOption(LibC.IPPROTO_IPV6, LibC.IPV6_UNICAST_HOPS, "the hop limit (IPV6_UNICAST_HOPS)", owner)
+        : GetOption(LibC.IPPROTO_IP, LibC.IP_TTL, "the time-to-live (IP_TTL)", owner);
 
     /// <summary>Sets <c>IP_TTL</c> (IPv4) or <c>IPV6_UNICAST_HOPS</c> (IPv6); 1..255.</summary>
     public readonly void SetTtl(AddressFamily family, int value, object owner)
@@ -247,11 +230,11 @@ internal partial struct SourceCore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255, "Ttl");
         if (family == AddressFamily.InterNetworkV6)
         {
-            SetOption(SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_UNICAST_HOPS, value, "the hop limit (IPV6_UNICAST_HOPS)", owner);
+            SetOption(LibC.IPPROTO_IPV6, LibC.IPV6_UNICAST_HOPS, value, "the hop limit (IPV6_UNICAST_HOPS)", owner);
         }
         else
         {
-            SetOption(SocketCalls.IPPROTO_IP, SocketCalls.IP_TTL, value, "the time-to-live (IP_TTL)", owner);
+            SetOption(LibC.IPPROTO_IP, LibC.IP_TTL, value, "the time-to-live (IP_TTL)", owner);
         }
     }
 
@@ -324,8 +307,8 @@ internal partial struct SourceCore
     {
         Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
         int errno = peer
-            ? SocketCalls.GetPeerName(_handle, buffer, out int length)
-            : SocketCalls.GetSocketName(_handle, buffer, out length);
+            ? SocketCalls.GetPeerName(_io.Handle, buffer, out int length)
+            : SocketCalls.GetSocketName(_io.Handle, buffer, out length);
         if (errno != 0)
         {
             return null;
@@ -350,7 +333,7 @@ internal partial struct SourceCore
         int errno = peer
             ? SocketCalls.GetPeerName(handle, buffer, out int length)
             : SocketCalls.GetSocketName(handle, buffer, out length);
-        if (errno == SocketErrors.ENOTCONN)
+        if (errno == Errno.ENOTCONN)
         {
             throw SocketErrors.NotConnected(owner.ToString() ?? "The socket");
         }
@@ -358,32 +341,6 @@ internal partial struct SourceCore
         Check(errno, peer ? "read the peer address (getpeername) of" : "read the local address (getsockname) of", owner);
         return buffer[..length];
     }
-
-    /// <summary>The handle, or <see cref="ObjectDisposedException"/> naming the owner if it is closed.</summary>
-    public readonly FdHandle Live(object owner) => IsDisposed ? throw Disposed(owner, "use") : _handle;
-
-    private readonly FdHandle Enter(object owner, string action)
-    {
-        if (IsDisposed)
-        {
-            throw Disposed(owner, action);
-        }
-
-        bool added = false;
-        try
-        {
-            _handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw Disposed(owner, action);
-        }
-
-        return _handle;
-    }
-
-    private static ObjectDisposedException Disposed(object owner, string action) =>
-        new(owner.GetType().Name, $"Cannot {action} {owner}: it has been disposed. Create a new one.");
 }
 
 /// <summary>Room for an IPv4 or IPv6 socket address (<c>sockaddr_in6</c>, 28 bytes), inline in the source.</summary>

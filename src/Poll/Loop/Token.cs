@@ -15,9 +15,9 @@ namespace Polling;
 /// {
 ///     switch (ev.Token)
 ///     {
-///         case Server: AcceptAll(); break;
-///         case Wakeup: DrainQueue(); break;
-///         default: connections[(int)ev.Token - 2].OnEvent(ev); break;
+///         case Server: /* accept until TryAccept returns false */ break;
+///         case Wakeup: /* drain the work queue */ break;
+///         default: /* the connection at index (int)ev.Token - 2 */ break;
 ///     }
 /// }
 /// </code>

@@ -4,7 +4,7 @@ namespace Polling.Net.Os;
 /// The short-read drain: a stream read that returned fewer bytes than the buffer holds may count as drained
 /// for edge triggering, which saves the read that would return EAGAIN (one system call per round trip).
 /// </content>
-internal partial struct SourceCore
+internal partial struct SocketCore
 {
     /// <summary>
     /// <c>recv</c> on a stream socket (Readable) that also says whether the caller may stop reading:
@@ -15,9 +15,9 @@ internal partial struct SourceCore
     /// </summary>
     public readonly bool TryReceiveStream(Span<byte> buffer, out int received, out bool drained, string action, object owner)
     {
-        int errno = Io.Receive(Live(owner), buffer, 0, out received);
+        int errno = Calls.Receive(Live(owner), buffer, 0, out received);
         bool shortRead = errno == 0 && received > 0 && received < buffer.Length;
-        switch (_registration.Complete(_handle.Fd, errno, Interest.Readable, drains: shortRead))
+        switch (_io.Complete(errno, Interest.Readable, drains: shortRead))
         {
             case IoOutcome.Done:
                 drained = shortRead || received == 0 && !buffer.IsEmpty;

@@ -46,32 +46,30 @@ internal sealed class Notifier : IDisposable
     private const int Notified = 0;
     private const int Armed = 1;
 
-    private readonly FdHandle _eventFd;
     private readonly object _owner;
-    private Registration _registration;
+    private IoSource _io;
     private int _state = Armed;
     private long _writes;
     private long _writesAtReset;
-    private int _disposed;
 
     /// <summary>The eventfd, for tests that check Dispose closed it.</summary>
-    internal FdHandle Handle => _eventFd;
+    internal FdHandle Handle => _io.Handle;
 
     /// <summary>Creates the eventfd; <paramref name="owner"/> names the source in messages.</summary>
     public Notifier(object owner)
     {
         _owner = owner;
-        _eventFd = EventFd.Create();
+        _io = new IoSource(EventFd.Create());
     }
 
     /// <summary>How many times the eventfd was written: the real cost of all notifications so far.</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
     /// <summary><see langword="true"/> once disposed.</summary>
-    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    public bool IsDisposed => _io.IsDisposed;
 
     /// <summary><see langword="true"/> while registered with a Poll that is not disposed.</summary>
-    public bool IsRegistered => _registration.Registry is { IsDisposed: false };
+    public bool IsRegistered => _io.IsRegistered;
 
     /// <summary>
     /// Producer side, after publishing data: makes sure the consumer will get an event. Thread-safe,
@@ -133,7 +131,7 @@ internal sealed class Notifier : IDisposable
     }
 
     /// <summary>Consumer side, when reporting "empty": tells an edge-emulating backend that the source would block.</summary>
-    public void Rearm() => _registration.Rearm(_eventFd.Fd, Interest.Readable);
+    public void Rearm() => _io.Rearm(Interest.Readable);
 
     /// <summary>The items a consumer takes from, e.g. a channel's reader; a struct so the protocol allocates nothing.</summary>
     /// <typeparam name="TItem">What one take returns.</typeparam>
@@ -154,7 +152,7 @@ internal sealed class Notifier : IDisposable
     private void Disarm() => Interlocked.CompareExchange(ref _state, Notified, Armed);
 
     /// <summary>Empties the eventfd (one read).</summary>
-    private void Reset() => EventFd.TryRead(_eventFd, out _);
+    private void Reset() => EventFd.TryRead(_io.Handle, out _);
 
     /// <summary>Data is (still) there, so keep the eventfd readable.</summary>
     private void KeepReady()
@@ -178,55 +176,25 @@ internal sealed class Notifier : IDisposable
     /// <summary><see cref="ISource.Register"/> for the owner: Readable is the only interest an eventfd can honour.</summary>
     public void Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Register(registry, _eventFd, ref _disposed, token, interest, trigger, _owner))
-        {
-            ThrowIfDisposed("register");
-        }
+        _io.Register(registry, token, interest, trigger, _owner);
     }
 
     /// <summary><see cref="ISource.Reregister"/> for the owner.</summary>
     public void Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Reregister(registry, _eventFd, ref _disposed, token, interest, trigger, _owner))
-        {
-            ThrowIfDisposed("reregister");
-        }
+        _io.Reregister(registry, token, interest, trigger, _owner);
     }
 
     /// <summary><see cref="ISource.Deregister"/> for the owner.</summary>
-    public void Deregister(Registry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        if (!_registration.Deregister(registry, _eventFd, ref _disposed, _owner))
-        {
-            ThrowIfDisposed("deregister");
-        }
-    }
+    public void Deregister(Registry registry) => _io.Deregister(registry, _owner);
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming the owner once disposed.</summary>
-    public void ThrowIfDisposed(string action)
-    {
-        if (IsDisposed)
-        {
-            throw new ObjectDisposedException(_owner.GetType().Name, $"Cannot {action} {_owner}: it has been disposed. Create a new one.");
-        }
-    }
+    public void ThrowIfDisposed(string action) => _io.ThrowIfDisposed(_owner, action);
 
     /// <summary>Deregisters and closes the eventfd, once. Later notifications do nothing.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_eventFd.Fd);
-        _eventFd.Dispose();
-    }
+    public void Dispose() => _io.Close();
 
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="interest"/> is exactly Readable.</summary>
     public void ValidateInterest(Interest interest)
@@ -244,13 +212,7 @@ internal sealed class Notifier : IDisposable
         int errno;
         try
         {
-            errno = EventFd.TryWrite(_eventFd, 1);
-            if (errno == Errno.EAGAIN)
-            {
-                // The counter is saturated (after ~2^64 writes without a reset): reset it, then write again.
-                EventFd.TryRead(_eventFd, out _);
-                errno = EventFd.TryWrite(_eventFd, 1);
-            }
+            errno = EventFd.Signal(_io.Handle);
         }
         catch (ObjectDisposedException)
         {
@@ -260,10 +222,10 @@ internal sealed class Notifier : IDisposable
 
         if (errno != 0)
         {
-            throw Errno.ToIOException(errno, $"write to the eventfd of {_owner}");
+            throw _io.Failure(errno, $"write to the eventfd of {_owner}");
         }
 
         Interlocked.Increment(ref _writes);
-        _registration.Rearm(_eventFd.Fd, Interest.Readable);
+        _io.Rearm(Interest.Readable);
     }
 }

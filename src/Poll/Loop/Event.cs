@@ -25,8 +25,8 @@ namespace Polling;
 /// <code>
 /// foreach (Event ev in events)
 /// {
-///     if (ev.IsReadable) ReadUntilWouldBlock(ev.Token);
-///     if (ev.IsWritable) FlushPending(ev.Token);
+///     if (ev.IsReadable) { /* read until TryRead returns false */ }
+///     if (ev.IsWritable) { /* write what is pending */ }
 ///     if (ev.IsReadClosed) Console.WriteLine($"{ev.Token}: peer finished sending");
 /// }
 /// </code>

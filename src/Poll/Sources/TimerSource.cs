@@ -24,6 +24,9 @@ namespace Polling;
 /// O(1) work per timeout.</para>
 /// <para><b>Threads.</b> One thread (the loop's) should read; <see cref="SetOnce"/>, <see cref="SetPeriodic(TimeSpan, TimeSpan)"/>
 /// and <see cref="Cancel"/> are single system calls and may be called from any thread.</para>
+/// <para><b>Errors.</b> After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>; a call the
+/// kernel refuses throws <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno, with a message
+/// naming the call and the source. Members list only the exceptions particular to them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -47,26 +50,22 @@ public sealed class TimerSource : ISource, IDisposable
 {
     private const long NanosecondsPerTick = 100;
 
-    private readonly FdHandle _timerFd;
-    private Registration _registration;
-    private int _disposed;
+    private IoSource _io;
 
     /// <summary>Creates a disarmed timer on <c>CLOCK_MONOTONIC</c> (non-blocking, close-on-exec).</summary>
     /// <exception cref="IOException">The kernel refused to create the timerfd (e.g. the descriptor limit).</exception>
     public TimerSource()
     {
-        _timerFd = TimerFd.Create();
+        _io = new IoSource(TimerFd.Create());
     }
 
     /// <summary>The timerfd, for tests that probe the kernel's view of it.</summary>
-    internal FdHandle Handle => _timerFd;
+    internal FdHandle Handle => _io.Handle;
 
     /// <summary><see langword="true"/> while the timer is armed: a one-shot that has not fired yet, or any periodic timer.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public bool IsArmed => Remaining is not null;
 
     /// <summary>The time until the next expiration, or <see langword="null"/> when disarmed. One <c>timerfd_gettime</c>.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public TimeSpan? Remaining
     {
         get
@@ -77,7 +76,6 @@ public sealed class TimerSource : ISource, IDisposable
     }
 
     /// <summary>The period of a periodic timer, or <see cref="TimeSpan.Zero"/> for a one-shot or disarmed one.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public TimeSpan Period
     {
         get
@@ -93,18 +91,15 @@ public sealed class TimerSource : ISource, IDisposable
     /// </summary>
     /// <param name="dueTime">How long from now; zero or more.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dueTime"/> is negative (use <see cref="Cancel"/> to disarm).</exception>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void SetOnce(TimeSpan dueTime)
     {
         long due = ToDueNanoseconds(dueTime, nameof(dueTime));
-        ThrowIfDisposed("set");
         Set(due, 0);
     }
 
     /// <summary>Arms the timer to expire every <paramref name="period"/>, first one period from now.</summary>
     /// <param name="period">The interval; more than zero.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is zero or negative.</exception>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void SetPeriodic(TimeSpan period) => SetPeriodic(period, period);
 
     /// <summary>
@@ -114,7 +109,6 @@ public sealed class TimerSource : ISource, IDisposable
     /// <param name="dueTime">Until the first expiration; zero (at once) or more.</param>
     /// <param name="period">The interval after that; more than zero.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dueTime"/> is negative, or <paramref name="period"/> is zero or negative.</exception>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void SetPeriodic(TimeSpan dueTime, TimeSpan period)
     {
         long due = ToDueNanoseconds(dueTime, nameof(dueTime));
@@ -124,15 +118,13 @@ public sealed class TimerSource : ISource, IDisposable
                 "A periodic timer needs a period greater than zero; use SetOnce for a single expiration.");
         }
 
-        ThrowIfDisposed("set");
         Set(due, ToNanoseconds(period));
     }
 
     /// <summary>Disarms the timer and discards unread expirations: no event follows. Harmless when already disarmed.</summary>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public void Cancel()
     {
-        ThrowIfDisposed("cancel");
+        _io.ThrowIfDisposed(this, "cancel");
         Set(0, 0);
     }
 
@@ -141,65 +133,32 @@ public sealed class TimerSource : ISource, IDisposable
     /// Returns <see langword="false"/>, allocating nothing and throwing nothing, when there are none.
     /// </summary>
     /// <param name="expirations">At least 1 when the result is <see langword="true"/>; more than 1 when a periodic timer expired several times since the last read.</param>
-    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     /// <exception cref="IOException">The kernel failed the read (not for "nothing to read").</exception>
     public bool TryReadExpirations(out ulong expirations)
     {
-        ThrowIfDisposed("read");
-        int errno = TimerFd.TryRead(_timerFd, out expirations);
-
         // A read takes every expiration at once, so the descriptor is drained whatever the outcome.
-        return _registration.Complete(_timerFd.Fd, errno, Interest.Readable, drains: true) switch
-        {
-            IoOutcome.Done => true,
-            IoOutcome.WouldBlock => false,
-            _ => throw Errno.ToIOException(errno, $"read the expirations of {this}"),
-        };
+        return _io.TryReadCounter(out expirations, "read the expirations of", this);
     }
 
     /// <summary>Deregisters the timer and closes its timerfd. Idempotent; later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _registration.OnClose(_timerFd.Fd);
-        _timerFd.Dispose();
-    }
+    public void Dispose() => _io.Close();
 
     /// <summary>Returns <c>TimerSource(fd N)</c>, or <c>TimerSource(disposed)</c>.</summary>
-    public override string ToString() => Volatile.Read(ref _disposed) != 0 ? "TimerSource(disposed)" : $"TimerSource(fd {_timerFd.Fd})";
+    public override string ToString() => _io.IsDisposed ? "TimerSource(disposed)" : $"TimerSource(fd {_io.Fd})";
 
     void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Register(registry, _timerFd, ref _disposed, token, interest, trigger, this))
-        {
-            ThrowIfDisposed("register");
-        }
+        _io.Register(registry, token, interest, trigger, this);
     }
 
     void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         ValidateInterest(interest);
-        if (!_registration.Reregister(registry, _timerFd, ref _disposed, token, interest, trigger, this))
-        {
-            ThrowIfDisposed("reregister");
-        }
+        _io.Reregister(registry, token, interest, trigger, this);
     }
 
-    void ISource.Deregister(Registry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        if (!_registration.Deregister(registry, _timerFd, ref _disposed, this))
-        {
-            ThrowIfDisposed("deregister");
-        }
-    }
+    void ISource.Deregister(Registry registry) => _io.Deregister(registry, this);
 
     /// <summary>Converts a due time; zero becomes 1 ns, because a zero <c>it_value</c> would disarm the timerfd.</summary>
     private static long ToDueNanoseconds(TimeSpan dueTime, string name)
@@ -230,7 +189,7 @@ public sealed class TimerSource : ISource, IDisposable
 
     private void Set(long dueNanoseconds, long periodNanoseconds)
     {
-        int errno = TimerFd.Set(_timerFd, dueNanoseconds, periodNanoseconds, absolute: false);
+        int errno = TimerFd.Set(_io.Live(this, "set"), dueNanoseconds, periodNanoseconds, absolute: false);
         if (errno != 0)
         {
             throw Errno.ToIOException(errno, $"timerfd_settime on {this} (due in {dueNanoseconds} ns, period {periodNanoseconds} ns)");
@@ -238,24 +197,16 @@ public sealed class TimerSource : ISource, IDisposable
 
         // Setting discards unread expirations, so the next expiration is new readiness even if the last one
         // was never read: an edge-emulating backend (poll(2)) must be watching for it again.
-        _registration.Rearm(_timerFd.Fd, Interest.Readable);
+        _io.Rearm(Interest.Readable);
     }
 
     private void Get(out long remaining, out long period)
     {
-        ThrowIfDisposed("query");
-        int errno = TimerFd.Get(_timerFd, out remaining, out period);
+        int errno = TimerFd.Get(_io.Live(this, "query"), out remaining, out period);
         if (errno != 0)
         {
             throw Errno.ToIOException(errno, $"read the setting of {this}");
         }
     }
 
-    private void ThrowIfDisposed(string action)
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            throw new ObjectDisposedException(nameof(TimerSource), $"Cannot {action} {this}: it has been disposed. Create a new TimerSource.");
-        }
-    }
 }
