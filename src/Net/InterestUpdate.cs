@@ -16,7 +16,7 @@ namespace Polling.Net;
 /// // at the end of handling an event for a connection:
 /// if (output.UpdateInterest(poll.Registry, stream, token, reading: !peerDone) == InterestUpdate.Close)
 /// {
-///     Close(token);                 // written out and nothing more to read: done
+///     stream.Dispose();             // written out and nothing more to read: close the connection
 /// }
 /// </code>
 /// </example>

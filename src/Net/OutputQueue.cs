@@ -31,7 +31,8 @@ namespace Polling.Net;
 /// </remarks>
 /// <example>
 /// <code>
-/// // per connection: var output = new OutputQueue(highWaterMark: 256 * 1024);
+/// var output = new OutputQueue(highWaterMark: 256 * 1024);             // one per connection
+/// bool peerDone = false;
 /// // on an event for the connection (token), with edge triggering:
 /// try
 /// {
@@ -44,10 +45,10 @@ namespace Polling.Net;
 ///     output.Flush(stream);
 ///     if (output.UpdateInterest(poll.Registry, stream, token, reading: !peerDone) == InterestUpdate.Close)
 ///     {
-///         Close(token);                                               // all written, nothing more to read
+///         stream.Dispose();                                           // all written, nothing more to read
 ///     }
 /// }
-/// catch (SocketException) { Close(token); }                          // reset by the peer: close, live on
+/// catch (SocketException) { stream.Dispose(); }                       // reset by the peer: close, live on
 /// </code>
 /// </example>
 public sealed class OutputQueue : IBufferWriter<byte>
@@ -211,7 +212,7 @@ public sealed class OutputQueue : IBufferWriter<byte>
     /// switch (output.UpdateInterest(poll.Registry, stream, token, reading: !peerDone))
     /// {
     ///     case InterestUpdate.Close:
-    ///         Close(token);               // the reply is out and the client said goodbye
+    ///         stream.Dispose();           // the reply is out and the client said goodbye
     ///         break;
     ///     case InterestUpdate.Unchanged:  // the usual case: no system call
     ///     case InterestUpdate.Reregistered:
