@@ -9,27 +9,6 @@ namespace Polling.Tests.Net;
 public sealed class UnixDatagramMisuseTests
 {
     [Fact]
-    public void RegisterTwice_OrWithASecondPoll_Throws_AndStateIsUnchanged()
-    {
-        using var first = new Poll();
-        using var second = new Poll();
-        var events = new Events(8);
-        var (a, b) = UnixDatagram.Pair();
-        using (a)
-        using (b)
-        {
-            first.Registry.Register(a, (Token)1, Interest.Readable);
-            var twice = Assert.Throws<InvalidOperationException>(() => first.Registry.Register(a, (Token)2, Interest.Readable));
-            Assert.Contains("UnixDatagram", twice.Message);
-            var other = Assert.Throws<InvalidOperationException>(() => second.Registry.Register(a, (Token)1, Interest.Readable));
-            Assert.Contains("another Poll", other.Message);
-
-            Assert.True(b.TrySend("x"u8, out _));
-            WaitFor(first, events, (Token)1, e => e.IsReadable);
-        }
-    }
-
-    [Fact]
     public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
     {
         using var poll = new Poll();

@@ -46,6 +46,9 @@ internal abstract class Subject : IDisposable
     /// <summary>The local end's descriptor, for probes; null once disposed or for a waker without one.</summary>
     public abstract SafeHandle? Handle { get; }
 
+    /// <summary>The local end as a Polling source (null for a waker, which registers in its constructor, and once disposed).</summary>
+    public virtual ISource? RegisteredSource => null;
+
     public static Subject Create(SourceKind kind) => kind switch
     {
         SourceKind.TcpStream => new TcpStreamSubject(),
@@ -164,6 +167,8 @@ internal abstract class SourceSubject<TSource> : Subject
     where TSource : class, ISource, IDisposable
 {
     protected TSource? Local { get; set; }
+
+    public override ISource? RegisteredSource => Local;
 
     public override void Register(Registry registry, Token token, Interest interest, Trigger trigger) => registry.Register(Local!, token, interest, trigger);
 
