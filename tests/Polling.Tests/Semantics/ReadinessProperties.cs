@@ -61,7 +61,7 @@ public class ReadinessProperties
         // A batch that holds every event of a wait: with a smaller one, which optional event a backend
         // returns first and which it leaves pending is an ordering detail (fairness is checked per backend).
         Arbitrary<Scenario> scenarios = Arb.From(
-            Scenarios.Generator(TriggerFamily.Mixed, Enum.GetValues<SourceKind>()).Select(s => s with { Capacity = 16 }),
+            Scenarios.Generator(TriggerFamily.Mixed, Enum.GetValues<SourceKind>(), concurrent: false).Select(s => s with { Capacity = 16 }),
             Scenarios.Shrink);
         Check.One(Configuration(), Prop.ForAll(scenarios, scenario =>
         {

@@ -439,6 +439,25 @@ internal sealed class UdpSubject : SourceSubject<UdpSocket>
 
     public override SocketError TakeError() => Local!.TakeError();
 
+    /// <summary>Connect to a closed port, send, wait for the ICMP error to be pending, connect back to the peer.</summary>
+    public void IcmpError()
+    {
+        IPEndPoint closed;
+        using (var probe = UdpSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            closed = probe.LocalEndPoint;
+        }
+
+        Local!.Connect(closed);
+        if (!Local.TrySend(Buffer(1), out _))
+        {
+            throw new HarnessException("a one-byte UDP send would block");
+        }
+
+        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollIn) & KernelProbe.PollErr) != 0, "ICMP port unreachable pending");
+        Local.Connect(_peer.LocalEndPoint);
+    }
+
     public override ReadOutcome Read(int max)
     {
         ReadOutcome outcome = Stream(() => (Local!.TryReceive(Buffer(max), out int n), n));
