@@ -195,13 +195,13 @@ public static class Scenarios
 
         if (kind == SourceKind.Udp)
         {
-            yield return (2, Gen.Constant<Op>(new IcmpError(s)));
+            yield return (4, Gen.Constant<Op>(new IcmpError(s)));
         }
 
         if (kind == SourceKind.Channel)
         {
             yield return (3, from producers in Gen.Choose(2, 4)
-                             from messages in Gen.Choose(1, 400)
+                             from messages in Gen.Choose(1, 2000)
                              select (Op)new ConcurrentPeerWrites(s, producers, messages));
         }
 
