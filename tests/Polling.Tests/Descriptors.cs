@@ -37,22 +37,22 @@ internal static class Descriptors
         }));
 
     /// <summary>
-    /// Asserts that the count comes back to <paramref name="before"/>. Descriptors that other tests left to
-    /// finalizers may close meanwhile, so the count gets a few seconds (and collections) to settle; a real
-    /// leak stays above <paramref name="before"/> and fails.
+    /// Asserts that the count is back to <paramref name="before"/> exactly, with no collection: the caller keeps the
+    /// objects it disposed alive (<paramref name="keepAlive"/>), so a Dispose that forgot to close cannot be rescued
+    /// by a SafeHandle finalizer. Take <paramref name="before"/> after a warm-up round, so that what the runtime opens
+    /// lazily is already open.
     /// </summary>
-    public static void AssertBackTo(int before)
+    public static void AssertBackTo(int before, object? keepAlive = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         int now = Count();
-        while (now != before && DateTime.UtcNow < deadline)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            Thread.Sleep(20);
-            now = Count();
-        }
+        GC.KeepAlive(keepAlive);
+        Assert.True(now == before, $"{now - before} descriptor(s) leaked: {before} open before, {now} after (objects alive, no collection); open now: {Describe()}");
+    }
 
-        Assert.True(now <= before, $"{now - before} descriptor(s) leaked: {before} open before, {now} after; open now: {Describe()}");
+    /// <summary>Asserts that every handle in <paramref name="handles"/> is closed (each source's Dispose really closed).</summary>
+    public static void AssertAllClosed(IEnumerable<System.Runtime.InteropServices.SafeHandle> handles, string what)
+    {
+        int open = handles.Count(handle => !handle.IsClosed);
+        Assert.True(open == 0, $"{open} {what} left their descriptor open after Dispose");
     }
 }

@@ -12,13 +12,16 @@ public class CoreDescriptorTests
     {
         using var poll = new Poll();
         int before = Descriptors.Count();
+        var wakers = new List<Waker>(1000);
         for (int i = 0; i < 1000; i++)
         {
             using var waker = new Waker(poll.Registry, (Token)i);
+            wakers.Add(waker);
             waker.Wake();
         }
 
-        Descriptors.AssertBackTo(before);
+        Descriptors.AssertAllClosed(wakers.Select(w => (System.Runtime.InteropServices.SafeHandle)w.Handle), "wakers");
+        Descriptors.AssertBackTo(before, wakers);
         Assert.Equal(0, poll.Wait(new Events(4), TimeSpan.Zero));
     }
 

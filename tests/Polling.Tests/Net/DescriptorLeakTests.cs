@@ -23,17 +23,20 @@ public class DescriptorLeakTests
         using var listener = TcpListener.Bind(LoopbackAny);
         string path = "\0polling-leak-" + Guid.NewGuid().ToString("N");
         using var unixListener = UnixListener.Bind(path);
-        RoundOfEverything(poll, listener, unixListener, path, 20); // warm up lazily opened runtime descriptors
+        RoundOfEverything(poll, listener, unixListener, path, 20, []); // warm up lazily opened runtime descriptors
+        // Let other tests' leftovers finalize before the baseline (nothing of this test's rounds exists yet).
         GC.Collect();
         GC.WaitForPendingFinalizers();
         int before = OpenDescriptorCount();
 
+        var handles = new List<System.Runtime.InteropServices.SafeHandle>();
         for (int round = 0; round < 10; round++)
         {
-            RoundOfEverything(poll, listener, unixListener, path, 1000);
+            RoundOfEverything(poll, listener, unixListener, path, 1000, handles);
         }
 
-        Descriptors.AssertBackTo(before);
+        Descriptors.AssertAllClosed(handles, "streams");
+        Descriptors.AssertBackTo(before, handles);
     }
 
     [Fact]
@@ -46,23 +49,27 @@ public class DescriptorLeakTests
             closed = probe.LocalEndPoint;
         }
 
-        Fail(taken, closed); // warm up
+        var handles = new List<System.Runtime.InteropServices.SafeHandle>();
+        Fail(taken, closed, handles); // warm up
         int before = OpenDescriptorCount();
         for (int i = 0; i < 500; i++)
         {
-            Fail(taken, closed);
+            Fail(taken, closed, handles);
         }
 
-        Descriptors.AssertBackTo(before);
+        Descriptors.AssertAllClosed(handles, "refused connects");
+        Descriptors.AssertBackTo(before, handles);
 
-        static void Fail(TcpListener taken, IPEndPoint closed)
+        static void Fail(TcpListener taken, IPEndPoint closed, List<System.Runtime.InteropServices.SafeHandle> handles)
         {
             Assert.Throws<SocketException>(() => TcpListener.Bind(taken.LocalEndPoint));
             Assert.Throws<SocketException>(() => UnixStream.Connect("\0polling-nobody-listens-here"));
             Assert.Throws<ArgumentException>(() => UnixListener.Bind("/" + new string('x', 200)));
             try
             {
-                TcpStream.Connect(closed).Dispose(); // refused later, through TakeError
+                TcpStream refused = TcpStream.Connect(closed); // refused later, through TakeError
+                handles.Add(refused.Handle);
+                refused.Dispose();
             }
             catch (SocketException)
             {
@@ -71,7 +78,7 @@ public class DescriptorLeakTests
         }
     }
 
-    private static void RoundOfEverything(Poll poll, TcpListener listener, UnixListener unixListener, string path, int count)
+    private static void RoundOfEverything(Poll poll, TcpListener listener, UnixListener unixListener, string path, int count, List<System.Runtime.InteropServices.SafeHandle> handles)
     {
         var clients = new List<TcpStream>(count);
         for (int i = 0; i < count; i++)
@@ -85,6 +92,7 @@ public class DescriptorLeakTests
             while (listener.TryAccept(out TcpStream? server))
             {
                 poll.Registry.Register(server, (Token)(ulong)accepted, Interest.Readable);
+                handles.Add(server.Handle);
                 server.Dispose();
                 accepted++;
             }
@@ -95,6 +103,7 @@ public class DescriptorLeakTests
         foreach (TcpStream client in clients)
         {
             client.Linger = TimeSpan.Zero; // reset instead of TIME_WAIT: spares the ephemeral ports
+            handles.Add(client.Handle);
             client.Dispose();
         }
 
@@ -102,6 +111,8 @@ public class DescriptorLeakTests
         {
             var (a, b) = UnixStream.Pair();
             poll.Registry.Register(a, (Token)1, Interest.Readable);
+            handles.Add(a.Handle);
+            handles.Add(b.Handle);
             a.Dispose();
             b.Dispose();
         }
@@ -111,8 +122,12 @@ public class DescriptorLeakTests
             using var client = UnixStream.Connect(path);
             UnixStream? server = null;
             Eventually(() => unixListener.TryAccept(out server), "unix accept");
-            server!.Dispose();
-            TcpStream.FromSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).Dispose();
+            handles.Add(client.Handle);
+            handles.Add(server!.Handle);
+            server.Dispose();
+            TcpStream adopted = TcpStream.FromSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+            handles.Add(adopted.Handle);
+            adopted.Dispose();
         }
     }
 }

@@ -14,62 +14,6 @@ public class MisuseTests
     private const Token Second = (Token)2;
 
     [Fact]
-    public void RegisteringTwiceWithOnePollThrowsAndKeepsTheFirstRegistration()
-    {
-        using var log = new EventLog();
-        var (client, server) = TcpPair();
-        using var _c = client;
-        using var _s = server;
-        log.Registry.Register(server, First, Interest.Readable);
-
-        var error = Assert.Throws<InvalidOperationException>(() => log.Registry.Register(server, Second, Interest.Readable));
-        Assert.Contains("TcpStream", error.Message);
-        Assert.Contains("already registered", error.Message);
-        Assert.Contains("Reregister", error.Message);
-
-        Assert.True(client.TryWrite("x"u8, out _));
-        log.WaitFor(First, e => e.IsReadable);
-        Assert.Empty(log.Drain(Second));
-    }
-
-    [Fact]
-    public void RegisteringWithASecondPollThrowsUntilDeregistered()
-    {
-        using var log = new EventLog();
-        using var other = new Poll();
-        var (a, b) = UnixStream.Pair();
-        using var _a = a;
-        using var _b = b;
-        log.Registry.Register(a, First, Interest.Readable);
-
-        var error = Assert.Throws<InvalidOperationException>(() => other.Registry.Register(a, First, Interest.Readable));
-        Assert.Contains("another Poll", error.Message);
-        Assert.Contains("Deregister", error.Message);
-        Assert.Throws<InvalidOperationException>(() => other.Registry.Reregister(a, First, Interest.Readable));
-        Assert.Throws<InvalidOperationException>(() => other.Registry.Deregister(a));
-
-        Assert.True(b.TryWrite("still here"u8, out _));
-        log.WaitFor(First, e => e.IsReadable); // the first registration still works
-
-        log.Registry.Deregister(a);
-        other.Registry.Register(a, Second, Interest.Readable, Trigger.Level);
-        WaitFor(other, new Events(4), Second, e => e.IsReadable);
-        Assert.Empty(log.Drain(First));
-    }
-
-    [Fact]
-    public void ReregisteringOrDeregisteringAnUnregisteredSourceThrows()
-    {
-        using var poll = new Poll();
-        using var listener = TcpListener.Bind(LoopbackAny);
-        var error = Assert.Throws<InvalidOperationException>(() => poll.Registry.Reregister(listener, First, Interest.Readable));
-        Assert.Contains("not registered", error.Message);
-        Assert.Contains("TcpListener", error.Message);
-        Assert.Throws<InvalidOperationException>(() => poll.Registry.Deregister(listener));
-        poll.Registry.Register(listener, First, Interest.Readable); // nothing was left half-registered
-    }
-
-    [Fact]
     public void RegisteringADisposedSourceThrowsObjectDisposed()
     {
         using var poll = new Poll();

@@ -233,62 +233,6 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void RegisterTwice_Throws_AndRegistrationStaysUsable()
-    {
-        using var poll = new Poll();
-        var events = new Events(8);
-        var (sender, receiver) = Pipe.Create();
-        using (sender)
-        using (receiver)
-        {
-            poll.Registry.Register(receiver, ReceiverToken, Interest.Readable);
-            var error = Assert.Throws<InvalidOperationException>(() => poll.Registry.Register(receiver, (Token)9, Interest.Readable));
-            Assert.Contains("PipeReceiver", error.Message);
-            Assert.Contains("Reregister", error.Message);
-
-            Assert.True(sender.TryWrite("still works"u8, out _));
-            WaitFor(poll, events, ReceiverToken, e => e.IsReadable);
-        }
-    }
-
-    [Fact]
-    public void RegisterWithSecondPoll_Throws_UntilDeregistered()
-    {
-        using var first = new Poll();
-        using var second = new Poll();
-        var events = new Events(8);
-        var (sender, receiver) = Pipe.Create();
-        using (sender)
-        using (receiver)
-        {
-            first.Registry.Register(sender, SenderToken, Interest.Writable);
-            var error = Assert.Throws<InvalidOperationException>(() => second.Registry.Register(sender, SenderToken, Interest.Writable));
-            Assert.Contains("another Poll", error.Message);
-            Assert.Contains("Deregister", error.Message);
-            Assert.Throws<InvalidOperationException>(() => second.Registry.Deregister(sender));
-            WaitFor(first, events, SenderToken, e => e.IsWritable);
-
-            first.Registry.Deregister(sender);
-            second.Registry.Register(sender, SenderToken, Interest.Writable);
-            WaitFor(second, events, SenderToken, e => e.IsWritable);
-        }
-    }
-
-    [Fact]
-    public void ReregisterOrDeregisterUnregistered_Throws()
-    {
-        using var poll = new Poll();
-        var (sender, receiver) = Pipe.Create();
-        using (sender)
-        using (receiver)
-        {
-            var error = Assert.Throws<InvalidOperationException>(() => poll.Registry.Reregister(receiver, ReceiverToken, Interest.Readable));
-            Assert.Contains("not registered", error.Message);
-            Assert.Throws<InvalidOperationException>(() => poll.Registry.Deregister(sender));
-        }
-    }
-
-    [Fact]
     public void NullArguments_Throw()
     {
         var (sender, receiver) = Pipe.Create();

@@ -9,42 +9,6 @@ namespace Polling.Tests.Net;
 public sealed class UdpMisuseTests
 {
     [Fact]
-    public void RegisterTwice_Throws_AndTheFirstRegistrationKeepsWorking()
-    {
-        using var poll = new Poll();
-        var events = new Events(8);
-        using var socket = UdpSocket.Bind(LoopbackAny);
-        using var sender = UdpSocket.Bind(LoopbackAny);
-        poll.Registry.Register(socket, (Token)1, Interest.Readable);
-
-        var error = Assert.Throws<InvalidOperationException>(() => poll.Registry.Register(socket, (Token)2, Interest.Readable));
-        Assert.Contains("UdpSocket", error.Message);
-        Assert.Contains("Reregister", error.Message);
-
-        Assert.True(sender.TrySendTo("x"u8, socket.LocalEndPoint, out _));
-        WaitFor(poll, events, (Token)1, e => e.IsReadable);
-    }
-
-    [Fact]
-    public void RegisterWithASecondPoll_Throws_UntilDeregistered()
-    {
-        using var first = new Poll();
-        using var second = new Poll();
-        var events = new Events(8);
-        using var socket = UdpSocket.Bind(LoopbackAny);
-        first.Registry.Register(socket, (Token)1, Interest.Writable);
-
-        var error = Assert.Throws<InvalidOperationException>(() => second.Registry.Register(socket, (Token)1, Interest.Writable));
-        Assert.Contains("another Poll", error.Message);
-        Assert.Throws<InvalidOperationException>(() => second.Registry.Reregister(socket, (Token)1, Interest.Writable));
-        WaitFor(first, events, (Token)1, e => e.IsWritable);
-
-        first.Registry.Deregister(socket);
-        second.Registry.Register(socket, (Token)1, Interest.Writable);
-        WaitFor(second, events, (Token)1, e => e.IsWritable);
-    }
-
-    [Fact]
     public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
     {
         using var poll = new Poll();

@@ -196,6 +196,34 @@ public sealed record TakeError(int Src) : Op
     public override string ToString() => $"TakeError(s{Src})";
 }
 
+/// <summary>
+/// UDP: the local socket connects to a closed port and sends, so the kernel's ICMP port-unreachable leaves
+/// ECONNREFUSED pending (EPOLLERR); then it connects back to its peer. The next receive (or <c>TakeError</c>)
+/// returns the error — a <c>Try…</c> that throws, which must leave the source armed (issue 9: poll(2) went deaf).
+/// </summary>
+public sealed record IcmpError(int Src) : Op
+{
+    public override int Source => Src;
+
+    public override Op WithSource(int source) => this with { Src = source };
+
+    public override string ToString() => $"IcmpError(s{Src})";
+}
+
+/// <summary>
+/// Channel: <see cref="Producers"/> threads each write <see cref="Messages"/> messages while the loop thread drains
+/// with <c>TryRead</c> until false, again and again, until every producer has finished — so the consumer's last
+/// "empty" races the producers' last writes (issue 9's lost wake-up). Messages written after it must be announced.
+/// </summary>
+public sealed record ConcurrentPeerWrites(int Src, int Producers, int Messages) : Op
+{
+    public override int Source => Src;
+
+    public override Op WithSource(int source) => this with { Src = source };
+
+    public override string ToString() => $"ConcurrentPeerWrites(s{Src}, {Producers} producers x {Messages})";
+}
+
 /// <summary>Disposes the local end (it deregisters itself); every later operation on it is skipped.</summary>
 public sealed record DisposeSource(int Src) : Op
 {

@@ -43,6 +43,21 @@ public class ReadinessProperties
     [InlineData(PollBackend.Poll)]
     public void Reregistering_between_triggers_follows_the_readiness_rules(PollBackend backend) => Holds(TriggerFamily.Mixed, backend);
 
+    /// <summary>
+    /// The error paths get the whole budget: streams, pipes and UDP only, so failing <c>Try…</c>s (a read that
+    /// returns a reset or an ICMP error, EPIPE on a fill) and <c>TakeError</c> come up in most sequences. On the
+    /// code before issue 9's one I/O path (a throwing <c>Try…</c> did not rearm poll(2)'s edge emulation) this fails.
+    /// </summary>
+    [Theory]
+    [InlineData(TriggerFamily.Edge, PollBackend.Epoll)]
+    [InlineData(TriggerFamily.Edge, PollBackend.Poll)]
+    [InlineData(TriggerFamily.Mixed, PollBackend.Epoll)]
+    [InlineData(TriggerFamily.Mixed, PollBackend.Poll)]
+    public void Error_paths_follow_the_readiness_rules(TriggerFamily family, PollBackend backend) =>
+        Check.One(Configuration(), Prop.ForAll(
+            Scenarios.Arbitrary(family, [SourceKind.Udp, SourceKind.TcpStream, SourceKind.UnixStream, SourceKind.PipeReader, SourceKind.PipeWriter]),
+            scenario => Verdict(ScenarioRunner.Run(scenario, backend))));
+
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
@@ -61,7 +76,7 @@ public class ReadinessProperties
         // A batch that holds every event of a wait: with a smaller one, which optional event a backend
         // returns first and which it leaves pending is an ordering detail (fairness is checked per backend).
         Arbitrary<Scenario> scenarios = Arb.From(
-            Scenarios.Generator(TriggerFamily.Mixed, Enum.GetValues<SourceKind>()).Select(s => s with { Capacity = 16 }),
+            Scenarios.Generator(TriggerFamily.Mixed, Enum.GetValues<SourceKind>(), concurrent: false).Select(s => s with { Capacity = 16 }),
             Scenarios.Shrink);
         Check.One(Configuration(), Prop.ForAll(scenarios, scenario =>
         {

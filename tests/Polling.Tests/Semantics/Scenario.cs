@@ -56,6 +56,13 @@ public static class Scenarios
     public static Arbitrary<Scenario> Arbitrary(TriggerFamily family, SourceKind[]? kinds = null) =>
         Arb.From(Generator(family, kinds ?? AllKinds), Shrink);
 
+    /// <summary>
+    /// The generator, optionally without <see cref="ConcurrentPeerWrites"/>: the differential property compares two
+    /// runs wait by wait, and how many messages the loop takes while producers race it differs from run to run.
+    /// </summary>
+    public static Gen<Scenario> Generator(TriggerFamily family, SourceKind[] kinds, bool concurrent) =>
+        concurrent ? Generator(family, kinds) : Generator(family, kinds).Select(s => s with { Ops = [.. s.Ops.Where(op => op is not ConcurrentPeerWrites)] });
+
     /// <summary>The generator: 1–3 sources, each registered first, then up to ~60 random operations.</summary>
     public static Gen<Scenario> Generator(TriggerFamily family, SourceKind[] kinds) =>
         from count in Gen.Choose(1, 3)
@@ -111,6 +118,7 @@ public static class Scenarios
             Op? smaller = ops[i] switch
             {
                 PeerWrite { Bytes: > 1 } w => w with { Bytes = w.Bytes / 2 },
+                ConcurrentPeerWrites { Messages: > 1 } c => c with { Messages = c.Messages / 2 },
                 Read { Bytes: > 1 } r => r with { Bytes = r.Bytes / 2 },
                 PeerRead { Bytes: > 1 } r => r with { Bytes = r.Bytes / 2 },
                 Wait { Milliseconds: > 0 } => new Wait(0),
@@ -183,6 +191,18 @@ public static class Scenarios
         if (stream || kind == SourceKind.Udp)
         {
             yield return (1, Gen.Constant<Op>(new TakeError(s)));
+        }
+
+        if (kind == SourceKind.Udp)
+        {
+            yield return (4, Gen.Constant<Op>(new IcmpError(s)));
+        }
+
+        if (kind == SourceKind.Channel)
+        {
+            yield return (3, from producers in Gen.Choose(2, 4)
+                             from messages in Gen.Choose(1, 2000)
+                             select (Op)new ConcurrentPeerWrites(s, producers, messages));
         }
 
         if (kind != SourceKind.Waker)

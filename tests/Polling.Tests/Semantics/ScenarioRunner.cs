@@ -472,6 +472,41 @@ internal sealed class ScenarioRunner
                 return error.ToString();
             }
 
+            case IcmpError:
+            {
+                if (m.Kind != SourceKind.Udp || m.ErrPending)
+                {
+                    return null;
+                }
+
+                ((UdpSubject)subject).IcmpError();
+                m.ErrPending = true;
+                m.Wake(Fresh.All);   // an error report wakes every registration, whatever its interest
+                return "ECONNREFUSED pending";
+            }
+
+            case ConcurrentPeerWrites c:
+            {
+                if (m.Kind != SourceKind.Channel || m.PeerClosed || m.Avail >= 64)
+                {
+                    return null;
+                }
+
+                (long written, long read, bool drained) = ((ChannelSubject)subject).ConcurrentWrites(c.Producers, c.Messages);
+                Expect(written == (long)c.Producers * c.Messages, $"{written} of {c.Producers * c.Messages} concurrent writes succeeded", m);
+                Expect((ulong)read <= m.Avail + (ulong)written, $"the loop read {read} messages of {m.Avail + (ulong)written}", m);
+                m.Avail = m.Avail + (ulong)written - (ulong)read;
+                if (drained)
+                {
+                    m.WouldBlock(Interest.Readable);   // the last TryRead said empty: what came after it must be announced
+                }
+
+                m.Signalled = m.Avail > 0 || (!drained && m.Signalled);
+                m.MaybeSignalled = !m.Signalled;
+                m.Wake(Fresh.Read);
+                return $"{written} written, {read} read concurrently{(drained ? ", then empty" : string.Empty)}, {m.Avail} left";
+            }
+
             case DisposeSource:
             {
                 subject.DisposeLocal();
@@ -590,6 +625,7 @@ internal sealed class ScenarioRunner
                     default:
                         Expect(outcome.Status == ReadStatus.WouldBlock && m.Avail == 0 && !m.PeerClosed, $"a read returned {outcome}", m);
                         m.Signalled = false;
+                        m.MaybeSignalled = false;
                         m.WouldBlock(Interest.Readable);
                         break;
                 }
@@ -628,7 +664,13 @@ internal sealed class ScenarioRunner
                 break;
 
             default:   // UDP datagrams and listener connections: one unit per read
-                if (outcome.Status == ReadStatus.Data)
+                if (outcome.Status == ReadStatus.Error)
+                {
+                    Expect(m.Kind == SourceKind.Udp && m.ErrPending, "a receive failed", m);
+                    m.ErrPending = false;
+                    m.Failed();   // a Try… that throws leaves the source armed (issue 9)
+                }
+                else if (outcome.Status == ReadStatus.Data)
                 {
                     Expect(m.Avail > 0, "a read returned a unit", m);
                     m.Avail--;

@@ -148,6 +148,13 @@ internal sealed class SourceModel
     /// </summary>
     public bool Signalled { get; set; }
 
+    /// <summary>
+    /// Channel after producers raced the loop: the queue is empty, but a producer's wake may have landed after the
+    /// loop's last reset, so the eventfd may hold a stale wake (an allowed spurious event) until the next read finds
+    /// the channel empty again.
+    /// </summary>
+    public bool MaybeSignalled { get; set; }
+
     /// <summary>Disposed: silent forever.</summary>
     public bool Disposed { get; set; }
 
@@ -177,11 +184,11 @@ internal sealed class SourceModel
             Err: Mask.Of(ErrPending)),
         SourceKind.PipeReader => new Mask(Mask.Of(Avail > 0), Tri.No, Tri.No, Mask.Of(PeerClosed), Tri.No),
         SourceKind.PipeWriter => new Mask(Tri.No, Room, Tri.No, Tri.No, Mask.Of(PeerClosed)),
-        SourceKind.Udp => new Mask(Mask.Of(Avail > 0), Tri.Yes, Tri.No, Tri.No, Tri.No),
+        SourceKind.Udp => new Mask(Mask.Of(Avail > 0), Tri.Yes, Tri.No, Tri.No, Mask.Of(ErrPending)),
         SourceKind.TcpListener or SourceKind.UnixListener => new Mask(Mask.Of(Avail > 0), Tri.No, Tri.No, Tri.No, Tri.No),
         SourceKind.EventFd or SourceKind.RawEventFd => new Mask(Mask.Of(Avail > 0), Room, Tri.No, Tri.No, Tri.No),
         SourceKind.Waker or SourceKind.Timer => new Mask(Mask.Of(Avail > 0), Tri.No, Tri.No, Tri.No, Tri.No),
-        SourceKind.Channel or SourceKind.TimerWheel => new Mask(Mask.Of(Signalled), Tri.No, Tri.No, Tri.No, Tri.No),
+        SourceKind.Channel or SourceKind.TimerWheel => new Mask(Signalled ? Tri.Yes : MaybeSignalled ? Tri.Maybe : Tri.No, Tri.No, Tri.No, Tri.No, Tri.No),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, null),
     };
 
@@ -225,5 +232,5 @@ internal sealed class SourceModel
     }
 
     public override string ToString() =>
-        $"{Kind}: avail={Avail}{(Signalled ? " signalled" : string.Empty)} peerWriteShut={PeerWriteShut} peerClosed={PeerClosed} reset={Reset} err={ErrPending} room={Room}{(AsyncRoom ? "(async)" : string.Empty)} peerAvail={PeerAvail}{(Disposed ? " disposed" : string.Empty)}";
+        $"{Kind}: avail={Avail}{(Signalled ? " signalled" : MaybeSignalled ? " maybe-signalled" : string.Empty)} peerWriteShut={PeerWriteShut} peerClosed={PeerClosed} reset={Reset} err={ErrPending} room={Room}{(AsyncRoom ? "(async)" : string.Empty)} peerAvail={PeerAvail}{(Disposed ? " disposed" : string.Empty)}";
 }

@@ -28,6 +28,59 @@ internal sealed class ChannelSubject : SourceSubject<ChannelSource<int>>
 
     public override void PeerClose(bool expectReset) => Local!.Writer.Complete();
 
+    /// <summary>
+    /// <paramref name="producers"/> threads write <paramref name="messages"/> each while this thread drains until
+    /// <c>TryRead</c> is false, again and again, until all have finished (checked before each drain, so the last
+    /// "empty" may race the last writes). Returns what was written, what was read, and whether a drain ran.
+    /// </summary>
+    public (long Written, long Read, bool Drained) ConcurrentWrites(int producers, int messages)
+    {
+        long written = 0;
+        int finished = 0;
+        using var start = new Barrier(producers + 1);
+        var threads = Enumerable.Range(0, producers).Select(p => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < messages; i++)
+            {
+                if (Local!.Writer.TryWrite(i))
+                {
+                    Interlocked.Increment(ref written);
+                }
+
+                if (i % 64 == p)
+                {
+                    Thread.Yield();
+                }
+            }
+
+            Interlocked.Increment(ref finished);
+        }) { IsBackground = true }).ToList();
+        threads.ForEach(t => t.Start());
+        start.SignalAndWait();
+        long read = 0;
+        bool drained = false;
+        while (Volatile.Read(ref finished) < producers)
+        {
+            while (Local!.TryRead(out _))
+            {
+                read++;
+            }
+
+            drained = true;
+        }
+
+        foreach (Thread thread in threads)
+        {
+            if (!thread.Join(SettleDeadline))
+            {
+                throw new HarnessException("a producer did not finish");
+            }
+        }
+
+        return (Interlocked.Read(ref written), read, drained);
+    }
+
     public override ReadOutcome Read(int max) =>
         Local!.TryRead(out _) ? new ReadOutcome(ReadStatus.Data, 1)
         : Local.IsCompleted ? new ReadOutcome(ReadStatus.EndOfStream, 0)

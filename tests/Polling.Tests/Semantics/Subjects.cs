@@ -46,6 +46,9 @@ internal abstract class Subject : IDisposable
     /// <summary>The local end's descriptor, for probes; null once disposed or for a waker without one.</summary>
     public abstract SafeHandle? Handle { get; }
 
+    /// <summary>The local end as a Polling source (null for a waker, which registers in its constructor, and once disposed).</summary>
+    public virtual ISource? RegisteredSource => null;
+
     public static Subject Create(SourceKind kind) => kind switch
     {
         SourceKind.TcpStream => new TcpStreamSubject(),
@@ -164,6 +167,8 @@ internal abstract class SourceSubject<TSource> : Subject
     where TSource : class, ISource, IDisposable
 {
     protected TSource? Local { get; set; }
+
+    public override ISource? RegisteredSource => Local;
 
     public override void Register(Registry registry, Token token, Interest interest, Trigger trigger) => registry.Register(Local!, token, interest, trigger);
 
@@ -433,6 +438,25 @@ internal sealed class UdpSubject : SourceSubject<UdpSocket>
     }
 
     public override SocketError TakeError() => Local!.TakeError();
+
+    /// <summary>Connect to a closed port, send, wait for the ICMP error to be pending, connect back to the peer.</summary>
+    public void IcmpError()
+    {
+        IPEndPoint closed;
+        using (var probe = UdpSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            closed = probe.LocalEndPoint;
+        }
+
+        Local!.Connect(closed);
+        if (!Local.TrySend(Buffer(1), out _))
+        {
+            throw new HarnessException("a one-byte UDP send would block");
+        }
+
+        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollIn) & KernelProbe.PollErr) != 0, "ICMP port unreachable pending");
+        Local.Connect(_peer.LocalEndPoint);
+    }
 
     public override ReadOutcome Read(int max)
     {

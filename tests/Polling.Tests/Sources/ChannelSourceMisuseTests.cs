@@ -44,44 +44,6 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     }
 
     [Fact]
-    public void RegisterTwice_Throws_AndKeepsTheFirstRegistration()
-    {
-        using var source = ChannelSource.CreateUnbounded<int>();
-        _poll.Registry.Register(source, Channel, Interest.Readable);
-        var e = Assert.Throws<InvalidOperationException>(() => _poll.Registry.Register(source, (Token)9, Interest.Readable));
-        Assert.Contains("already registered", e.Message);
-        Assert.Contains("ChannelSource<Int32>", e.Message);
-        source.Writer.TryWrite(1);
-        Loop.AssertEvent(_poll, _events, Channel, "still registered under the first token");
-    }
-
-    [Fact]
-    public void RegisterWithASecondPoll_Throws()
-    {
-        using var source = ChannelSource.CreateUnbounded<int>();
-        using var other = new Poll();
-        _poll.Registry.Register(source, Channel, Interest.Readable);
-        var e = Assert.Throws<InvalidOperationException>(() => other.Registry.Register(source, Channel, Interest.Readable));
-        Assert.Contains("another Poll", e.Message);
-    }
-
-    [Fact]
-    public void ReregisterOrDeregister_WhenNotRegistered_Throws()
-    {
-        using var source = ChannelSource.CreateUnbounded<int>();
-        Assert.Contains("not registered", Assert.Throws<InvalidOperationException>(() => _poll.Registry.Reregister(source, Channel, Interest.Readable)).Message);
-        Assert.Contains("not registered", Assert.Throws<InvalidOperationException>(() => _poll.Registry.Deregister(source)).Message);
-    }
-
-    [Fact]
-    public void BadTrigger_Throws()
-    {
-        using var source = ChannelSource.CreateUnbounded<int>();
-        Assert.Throws<ArgumentException>(() => _poll.Registry.Register(source, Channel, Interest.Readable, Trigger.Edge | Trigger.Level));
-        Assert.Throws<ArgumentException>(() => _poll.Registry.Register(source, Channel, Interest.Readable, Trigger.Oneshot));
-    }
-
-    [Fact]
     public void NullSourceOrRegistry_Throws()
     {
         Assert.Throws<ArgumentNullException>(() => _poll.Registry.Register(null!, Channel, Interest.Readable));

@@ -32,4 +32,23 @@ public class SourceReadinessProperties
                 Violation? violation = ScenarioRunner.Run(scenario, backend);
                 return Prop.Label(violation is null, violation?.ToString() ?? string.Empty);
             }));
+
+    /// <summary>
+    /// Channel sources alone, so producers racing the loop's drain (<see cref="ConcurrentPeerWrites"/>) come up in
+    /// most sequences: every message written after the loop's last "empty" must be announced — issue 9's lost
+    /// wake-up, which the Notifier protocol before its fix failed.
+    /// </summary>
+    [Theory]
+    [InlineData(TriggerFamily.Edge, PollBackend.Epoll)]
+    [InlineData(TriggerFamily.Edge, PollBackend.Poll)]
+    [InlineData(TriggerFamily.Level, PollBackend.Epoll)]
+    [InlineData(TriggerFamily.Level, PollBackend.Poll)]
+    public void Channel_sources_with_racing_producers_never_lose_a_wake_up(TriggerFamily family, PollBackend backend) =>
+        Check.One(
+            ReadinessProperties.Configuration(),
+            Prop.ForAll(Scenarios.Arbitrary(family, [SourceKind.Channel]), scenario =>
+            {
+                Violation? violation = ScenarioRunner.Run(scenario, backend);
+                return Prop.Label(violation is null, violation?.ToString() ?? string.Empty);
+            }));
 }
