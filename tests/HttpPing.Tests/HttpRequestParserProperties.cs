@@ -46,15 +46,15 @@ public class HttpRequestParserProperties
             .Select(make => make());
 
     [Fact]
-    public void RandomBytesInRandomFragmentsNeverBreakTheParser() =>
+    public void Random_bytes_in_random_fragments_never_break_the_parser() =>
         Check.One(Configuration, Prop.ForAll(Arb.From(Scenario(RandomBytes)), Holds));
 
     [Fact]
-    public void HttpShapedBytesInRandomFragmentsNeverBreakTheParser() =>
+    public void Http_shaped_bytes_in_random_fragments_never_break_the_parser() =>
         Check.One(Configuration, Prop.ForAll(Arb.From(Scenario(HttpShapedBytes)), Holds));
 
     [Fact]
-    public void ValidPipelinedRequestsInRandomFragmentsAllComeOutInOrder() =>
+    public void Valid_pipelined_requests_in_random_fragments_all_come_out_in_order() =>
         Check.One(Configuration, Prop.ForAll(Arb.From(
             from requests in Gen.NonEmptyListOf(ValidRequest)
             from cuts in Cuts

@@ -71,7 +71,7 @@ public class HttpRequestParserTests
     public void RefusesMalformedRequests(string text, int status) => Assert.Equal($"error {status}", Feed.One(text));
 
     [Fact]
-    public void AnErrorIsFinal()
+    public void An_error_is_final()
     {
         var parser = new HttpRequestParser();
         Assert.Equal("error 400", Feed.One("BAD\r\n", parser));
@@ -83,7 +83,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void SixteenPipelinedRequestsComeOutInOrder()
+    public void Sixteen_pipelined_requests_come_out_in_order()
     {
         var text = new StringBuilder();
         for (int i = 0; i < 16; i++)
@@ -100,7 +100,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void AHeadOfExactlyTheLimitIsAcceptedAndOneByteMoreIs431()
+    public void A_head_of_exactly_the_limit_is_accepted_and_one_byte_more_is_431()
     {
         const string Start = "GET /ping HTTP/1.1\r\nHost: x\r\nX-Pad: ";
         string exact = Start + new string('a', HttpRequestParser.DefaultMaxHeaderBytes - Start.Length - 4) + "\r\n\r\n";
@@ -111,7 +111,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void ManySmallHeadersOverTheLimitAre431()
+    public void Many_small_headers_over_the_limit_are_431()
     {
         var text = new StringBuilder("GET /ping HTTP/1.1\r\nHost: x\r\n");
         while (text.Length < 9000)
@@ -123,14 +123,14 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void ALongRequestLineIs414AndEndlessEmptyLinesAre431Or414()
+    public void A_long_request_line_is_414_and_endless_empty_lines_are_431_or_414()
     {
         Assert.Equal("error 414", Feed.One("GET /" + new string('a', 9000)));
         Assert.Equal("error 414", Feed.One(string.Concat(Enumerable.Repeat("\r\n", 5000))));
     }
 
     [Fact]
-    public void AnEndlessHeaderLineIsRefusedAtTheLimitWithoutWaitingForItsEnd()
+    public void An_endless_header_line_is_refused_at_the_limit_without_waiting_for_its_end()
     {
         var feed = new Feed(new HttpRequestParser());
         feed.Push("GET /ping HTTP/1.1\r\nHost: x\r\nX: "u8);
@@ -144,7 +144,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void BodiesAreSkippedAcrossFragmentsWithoutBeingKept()
+    public void Bodies_are_skipped_across_fragments_without_being_kept()
     {
         var feed = new Feed(new HttpRequestParser());
         feed.Push("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"u8);
@@ -159,7 +159,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void LimitsAreConfigurable()
+    public void Limits_are_configurable()
     {
         var parser = new HttpRequestParser(maxHeaderBytes: 64, maxBodyBytes: 2);
         Assert.Equal("error 413", Feed.One("POST /ping HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", parser));
@@ -172,7 +172,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void ExpectContinueIsRequestedOncePerRequestWithABodyToCome()
+    public void Expect_continue_is_requested_once_per_request_with_a_body_to_come()
     {
         var parser = new HttpRequestParser();
         Assert.Equal(ParseStatus.NeedMore, parser.Parse("POST /ping HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n"u8, out _));
@@ -187,7 +187,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void InRequestTellsAPartialRequestFromAnIdleConnection()
+    public void In_request_tells_a_partial_request_from_an_idle_connection()
     {
         var parser = new HttpRequestParser();
         Assert.False(parser.InRequest);
@@ -199,7 +199,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
-    public void ParsingAPipelinedBatchAllocatesNothing()
+    public void Parsing_a_pipelined_batch_allocates_nothing()
     {
         byte[] batch = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("GET /ping HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: keep-alive\r\n\r\n", 16)));
         var parser = new HttpRequestParser();

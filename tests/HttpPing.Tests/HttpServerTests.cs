@@ -11,7 +11,7 @@ public class HttpServerTests
     private const string Ping = "GET /ping HTTP/1.1\r\nHost: test\r\n\r\n";
 
     [Fact]
-    public void PingIsAnsweredWithPongAndTheConnectionStaysOpen()
+    public void Ping_is_answered_with_pong_and_the_connection_stays_open()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -31,7 +31,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void OtherPathsAre404OtherMethods405AndHeadHasNoBody()
+    public void Other_paths_are_404_other_methods_405_and_head_has_no_body()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -50,7 +50,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void SixteenPipelinedRequestsInOneWriteGetSixteenResponsesInOrder()
+    public void Sixteen_pipelined_requests_in_one_write_get_sixteen_responses_in_order()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -71,7 +71,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ARequestSplitIntoOneByteWritesIsAnswered()
+    public void A_request_split_into_one_byte_writes_is_answered()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -86,7 +86,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ManyPipelinedRequestsFromAClientThatReadsLateAreAllAnswered()
+    public void Many_pipelined_requests_from_a_client_that_reads_late_are_all_answered()
     {
         // 20,000 requests (~700 KB) before reading anything: the server pauses reading above its output high-water
         // mark and resumes as the client reads; every answer arrives, in order.
@@ -105,7 +105,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void AClientThatPipelinesWithoutEverReadingHoldsBoundedOutput()
+    public void A_client_that_pipelines_without_ever_reading_holds_bounded_output()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -148,7 +148,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void AHeaderBlockOverTheLimitIs431EvenWhileTheClientKeepsSending()
+    public void A_header_block_over_the_limit_is_431_even_while_the_client_keeps_sending()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -168,7 +168,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ALongRequestLineIs414()
+    public void A_long_request_line_is_414()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -178,7 +178,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ABodyWithinTheLimitIsSkippedAndTheConnectionGoesOn()
+    public void A_body_within_the_limit_is_skipped_and_the_connection_goes_on()
     {
         using var server = new RunningServer(new HttpServerOptions { MaxBodyBytes = 100_000 });
         using RawClient client = server.Connect();
@@ -194,7 +194,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ExpectContinueGets100BeforeTheClientSendsTheBody()
+    public void Expect_continue_gets_100_before_the_client_sends_the_body()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -207,7 +207,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ConnectionCloseIsHonouredAndWhatFollowsIsIgnored()
+    public void Connection_close_is_honoured_and_what_follows_is_ignored()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -220,7 +220,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void Http10ClosesUnlessKeepAliveIsAsked()
+    public void Http_10_closes_unless_keep_alive_is_asked()
     {
         using var server = new RunningServer();
         using (RawClient client = server.Connect())
@@ -245,7 +245,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void TheServerAnswersWhatAHalfClosedClientSent()
+    public void The_server_answers_what_a_half_closed_client_sent()
     {
         using var server = new RunningServer();
         using RawClient client = server.Connect();
@@ -257,7 +257,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void SlowClientsAreClosedAfterTheIdleTimeEvenWhileTheyTrickle()
+    public void Slow_clients_are_closed_after_the_idle_time_even_while_they_trickle()
     {
         TimeSpan idle = TimeSpan.FromMilliseconds(300);
         using var server = new RunningServer(new HttpServerOptions { IdleTimeout = idle });
@@ -290,7 +290,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void AKeptAliveConnectionIsClosedOnceIdleAfterItsLastResponse()
+    public void A_kept_alive_connection_is_closed_once_idle_after_its_last_response()
     {
         TimeSpan idle = TimeSpan.FromSeconds(1);
         using var server = new RunningServer(new HttpServerOptions { IdleTimeout = idle });
@@ -304,7 +304,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void ABatchOfAnswersFlushedInOneWriteAllocatesNothing()
+    public void A_batch_of_answers_flushed_in_one_write_allocates_nothing()
     {
         // Client and server on this thread, driven step by step: steady-state work allocates nothing.
         using var server = new HttpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
@@ -362,7 +362,7 @@ public class HttpServerTests
     [Theory]
     [InlineData(Polling.PollBackend.Epoll)]
     [InlineData(Polling.PollBackend.Poll)]
-    public void PipelinedSplitAndHalfClosedTrafficWorksOnBothBackends(Polling.PollBackend backend)
+    public void Pipelined_split_and_half_closed_traffic_works_on_both_backends(Polling.PollBackend backend)
     {
         using var server = new RunningServer(new HttpServerOptions { Backend = backend, ReadBufferSize = 1000 });
         using (RawClient client = server.Connect())
@@ -389,7 +389,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void TwoHundredConcurrentClientsEachPipeliningAreAllServed()
+    public void Two_hundred_concurrent_clients_each_pipelining_are_all_served()
     {
         using var server = new RunningServer();
         var clients = new List<RawClient>();
@@ -424,7 +424,7 @@ public class HttpServerTests
     }
 
     [Fact]
-    public void RandomBytesFromManyClientsNeverBringTheServerDown()
+    public void Random_bytes_from_many_clients_never_bring_the_server_down()
     {
         using var server = new RunningServer(new HttpServerOptions { MaxHeaderBytes = 512, MaxBodyBytes = 1000 });
         var random = new Random(20261201);

@@ -10,7 +10,7 @@ public class ProgramTests
     [Theory]
     [InlineData(15)] // SIGTERM
     [InlineData(2)]  // SIGINT
-    public void ItPrintsItsPortAnswersAndExitsZeroOnSignal(int signal)
+    public void It_prints_its_port_answers_and_exits_zero_on_signal(int signal)
     {
         using var program = ServerProcess.Start("0");
         using (var client = new RawClient(new IPEndPoint(IPAddress.Loopback, program.Port)))
@@ -28,7 +28,7 @@ public class ProgramTests
     [InlineData("70000")]
     [InlineData("1 --idle-timeout -3")]
     [InlineData("1 --bogus 3")]
-    public void BadArgumentsPrintUsageAndExit2(string arguments)
+    public void Bad_arguments_print_usage_and_exit_2(string arguments)
     {
         var start = ServerProcess.StartInfo(arguments.Split(' '));
         using Process process = Process.Start(start)!;
@@ -38,7 +38,7 @@ public class ProgramTests
     }
 
     [CurlFact]
-    public void CurlGetsPongOverOneKeptAliveConnectionAnd404ElsewhereAndHonoursClose()
+    public void Curl_gets_pong_over_one_kept_alive_connection_and_404_elsewhere_and_honours_close()
     {
         using var program = ServerProcess.Start("0");
         string url = $"http://127.0.0.1:{program.Port}";
@@ -62,7 +62,7 @@ public class ProgramTests
     }
 
     [Fact]
-    public void OutOfDescriptorsItShedsClientsAndServesAgainOnceTheyLeave()
+    public void Out_of_descriptors_it_sheds_clients_and_serves_again_once_they_leave()
     {
         // 64 descriptors: the runtime takes a few dozen, so most of 100 clients find none left. The accept loop's
         // reserve descriptor sheds them (accept + close) instead of spinning or throwing; the served ones get PONG.
@@ -121,7 +121,7 @@ public class ProgramTests
     }
 
     [Fact]
-    public void SigtermWhileEveryClientSlotIsTakenExitsZeroAndAnswersTheHeldClients()
+    public void Sigterm_while_every_client_slot_is_taken_exits_zero_and_answers_the_held_clients()
     {
         // 100 clients at 64 descriptors; each held one has a request in flight when SIGTERM comes. .NET starts a new
         // thread for the handler and that thread opens a file: with no descriptor free the process aborted ("Out of

@@ -24,7 +24,7 @@ public sealed class AllocationTests
     ];
 
     [Fact]
-    public void TheProtocolPathAllocatesNothingPerRequest()
+    public void The_protocol_path_allocates_nothing_per_request()
     {
         var session = new ClientSession(RespLimits.Default, new ClientState(1));
         var executor = new CommandExecutor(new Keyspace(Clock.Monotonic), new ServerSettings());
@@ -62,7 +62,7 @@ public sealed class AllocationTests
     [Theory]
     [InlineData(1)]
     [InlineData(16)]
-    public void TheServerLoopAllocatesNothingPerRequest(int pipeline)
+    public void The_server_loop_allocates_nothing_per_request(int pipeline)
     {
         using var server = new MiniRedisServer(new IPEndPoint(IPAddress.Loopback, 0));
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -6,7 +6,7 @@ public sealed class CommandTests
     private readonly Db _db = new();
 
     [Fact]
-    public void PingAndEcho()
+    public void Ping_and_echo()
     {
         Assert.Equal("+PONG\r\n", _db.Run("PING"));
         Assert.Equal("$5\r\nhello\r\n", _db.Run("ping", "hello"));
@@ -16,7 +16,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void SetAndGet()
+    public void Set_and_get()
     {
         Assert.Equal("$-1\r\n", _db.Run("GET", "k"));
         Assert.Equal("+OK\r\n", _db.Run("SET", "k", "v1"));
@@ -30,7 +30,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void SetConditions()
+    public void Set_conditions()
     {
         Assert.Equal("$-1\r\n", _db.Run("SET", "k", "v", "XX"));
         Assert.Equal("$-1\r\n", _db.Run("GET", "k"));
@@ -47,7 +47,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void SetExpiryOptions()
+    public void Set_expiry_options()
     {
         Assert.Equal("+OK\r\n", _db.Run("SET", "k", "v", "EX", "10"));
         Assert.Equal(":10\r\n", _db.Run("TTL", "k"));
@@ -70,7 +70,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void WrongType()
+    public void Wrong_type()
     {
         Assert.Equal(":1\r\n", _db.Run("LPUSH", "list", "a"));
         const string wrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
@@ -116,7 +116,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void IncrKeepsTheExpiry()
+    public void Incr_keeps_the_expiry()
     {
         _db.Run("SET", "n", "1", "PX", "5000");
         Assert.Equal(":2\r\n", _db.Run("INCR", "n"));
@@ -124,7 +124,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void MultiKey()
+    public void Multi_key()
     {
         Assert.Equal("+OK\r\n", _db.Run("MSET", "a", "1", "b", "2"));
         Assert.Equal("*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n", _db.Run("MGET", "a", "nope", "b"));
@@ -140,7 +140,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void KeysDbSizeFlushDb()
+    public void Keys_db_size_flush_db()
     {
         _db.Run("MSET", "user:1", "a", "user:2", "b", "order:1", "c", "h*llo", "d");
         Assert.Equal(":4\r\n", _db.Run("DBSIZE"));
@@ -188,7 +188,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void ListGrowsPastItsRing()
+    public void List_grows_past_its_ring()
     {
         for (int i = 0; i < 100; i++)
         {
@@ -202,7 +202,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void UnknownCommandsAreNamedWithTheirArguments()
+    public void Unknown_commands_are_named_with_their_arguments()
     {
         Assert.Equal("-ERR unknown command 'FOO', with args beginning with: \r\n", _db.Run("FOO"));
         Assert.Equal("-ERR unknown command 'foo', with args beginning with: 'a' 'b c' \r\n", _db.Run("foo", "a", "b c"));
@@ -213,7 +213,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void ServerCommandsForTheRealClients()
+    public void Server_commands_for_the_real_clients()
     {
         Assert.Equal("*2\r\n$4\r\nsave\r\n$0\r\n\r\n", _db.Run("CONFIG", "GET", "save"));
         Assert.Equal("*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", _db.Run("CONFIG", "GET", "appendonly"));
@@ -242,7 +242,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void QuitRepliesOkAndAsksToClose()
+    public void Quit_replies_ok_and_asks_to_close()
     {
         Assert.Equal("+OK\r\n", _db.Run("QUIT"));
         Assert.Equal(Commands.AfterReply.Close, _db.LastOutcome);

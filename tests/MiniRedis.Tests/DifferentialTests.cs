@@ -75,7 +75,7 @@ public sealed class DifferentialTests
     ];
 
     [Fact]
-    public void MiniRedisRepliesByteForByteAsRedisServer()
+    public void Mini_redis_replies_byte_for_byte_as_redis_server()
     {
         using var redis = RedisServer.Start();
         using var mini = new RunningServer();

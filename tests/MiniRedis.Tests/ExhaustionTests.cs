@@ -18,7 +18,7 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public void OutOfDescriptorsItShedsLivesOnAndServesNewClientsOnceDescriptorsAreFree()
+    public void Out_of_descriptors_it_sheds_lives_on_and_serves_new_clients_once_descriptors_are_free()
     {
         using var server = ChildServer.Start(Limit);
         int idleSockets = server.OpenSockets();
@@ -131,7 +131,7 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
     /// thread could not open the file it reads at start.
     /// </summary>
     [Fact]
-    public void SigtermWhileEveryClientSlotIsTakenExitsZeroAndAnswersTheHeldClients()
+    public void Sigterm_while_every_client_slot_is_taken_exits_zero_and_answers_the_held_clients()
     {
         using var server = ChildServer.Start(Limit);
         var clients = new List<Socket>();

@@ -9,7 +9,7 @@ public sealed class ExpiryTests
     private readonly Db _db = new();
 
     [Fact]
-    public void AKeyLivesThroughItsLastMillisecondAndNotOneMore()
+    public void A_key_lives_through_its_last_millisecond_and_not_one_more()
     {
         Assert.Equal("+OK\r\n", _db.Run("SET", "k", "v", "PX", "100"));
         _db.Clock.Advance(99);
@@ -24,7 +24,7 @@ public sealed class ExpiryTests
     }
 
     [Fact]
-    public void ExpiredKeysAreAbsentToEveryCommand()
+    public void Expired_keys_are_absent_to_every_command()
     {
         _db.Run("SET", "s", "5", "PX", "10");
         _db.Run("RPUSH", "l", "a");
@@ -44,7 +44,7 @@ public sealed class ExpiryTests
     }
 
     [Fact]
-    public void ExpireAndPExpire()
+    public void Expire_and_p_expire()
     {
         Assert.Equal(":0\r\n", _db.Run("EXPIRE", "missing", "10"));
         _db.Run("SET", "k", "v");
@@ -68,7 +68,7 @@ public sealed class ExpiryTests
     }
 
     [Fact]
-    public void ExpireConditions()
+    public void Expire_conditions()
     {
         _db.Run("SET", "k", "v");
         Assert.Equal(":0\r\n", _db.Run("EXPIRE", "k", "100", "XX"));
@@ -86,7 +86,7 @@ public sealed class ExpiryTests
     }
 
     [Fact]
-    public void FlushAndDeleteCancelTheirTimeouts()
+    public void Flush_and_delete_cancel_their_timeouts()
     {
         _db.Run("SET", "a", "1", "EX", "10");
         _db.Run("SET", "b", "1", "EX", "10");
@@ -101,7 +101,7 @@ public sealed class ExpiryTests
     }
 
     [Fact]
-    public void TheWheelSweepsKeysNobodyLooksAtAndNeverEarly()
+    public void The_wheel_sweeps_keys_nobody_looks_at_and_never_early()
     {
         using var poll = new Poll();
         using var wheel = new TimerWheel();
@@ -137,7 +137,7 @@ public sealed class ExpiryTests
     }
 
     [Fact]
-    public void ATimeoutDueByTheWheelButNotByTheClockIsMovedNotActedOn()
+    public void A_timeout_due_by_the_wheel_but_not_by_the_clock_is_moved_not_acted_on()
     {
         using var poll = new Poll();
         using var wheel = new TimerWheel();

@@ -37,7 +37,7 @@ public sealed class ParserFuzzProperties
     private static Gen<int[]> Cuts() => Gen.ArrayOf(Gen.Choose(1, 40));
 
     [Fact]
-    public void RandomInputEndsInRepliesOrAProtocolErrorNeverInAnException()
+    public void Random_input_ends_in_replies_or_a_protocol_error_never_in_an_exception()
     {
         var seen = new HashSet<Outcome>();
         Check.One(Configuration(), Prop.ForAll(Arb.From(Input()), Arb.From(Cuts()), (input, cuts) =>
@@ -55,7 +55,7 @@ public sealed class ParserFuzzProperties
     }
 
     [Fact]
-    public void FragmentationDoesNotChangeTheReplies()
+    public void Fragmentation_does_not_change_the_replies()
     {
         Gen<string[][]> commands = Gen.ArrayOf(Gen.Elements(
             new[] { "SET", "k", "v" }, new[] { "GET", "k" }, new[] { "INCR", "n" }, new[] { "LPUSH", "l", "x y" },
@@ -74,7 +74,7 @@ public sealed class ParserFuzzProperties
     }
 
     [Fact]
-    public void AnOversizedCommandIsRefusedWithinTheLimit()
+    public void An_oversized_command_is_refused_within_the_limit()
     {
         // 6 arguments of 100 bytes: each bulk is allowed, the command is not (512-byte query buffer).
         byte[] input = Resp.Bytes(Resp.Command("MSET", new string('a', 100), new string('b', 100), new string('c', 100), new string('d', 100), new string('e', 100), new string('f', 100)));

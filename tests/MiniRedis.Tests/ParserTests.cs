@@ -8,7 +8,7 @@ public sealed class ParserTests
     private static readonly RespLimits Small = new() { MaxBulkLength = 64, MaxInlineLength = 32, MaxMultibulkLength = 8, MaxQueryBufferLength = 256 };
 
     [Fact]
-    public void MultibulkCommand()
+    public void Multibulk_command()
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n");
@@ -40,7 +40,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void BinarySafeArguments()
+    public void Binary_safe_arguments()
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes("*2\r\n$4\r\nECHO\r\n$6\r\n\r\n\0*$\n\r\n");
@@ -49,7 +49,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void PipelinedCommandsComeOneAtATime()
+    public void Pipelined_commands_come_one_at_a_time()
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes(Resp.Command("PING") + "GET a\r\n" + Resp.Command("INCR", "n"));
@@ -66,7 +66,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void EveryPrefixIsIncompleteAndTheWholeIsOneCommand()
+    public void Every_prefix_is_incomplete_and_the_whole_is_one_command()
     {
         byte[] input = Resp.Bytes(Resp.Command("SET", "key", "a value") );
         for (int split = 0; split < input.Length; split++)
@@ -81,7 +81,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void ByteByByteKeepsItsPlace()
+    public void Byte_by_byte_keeps_its_place()
     {
         byte[] input = Resp.Bytes(Resp.Command("MSET", "a", "1", "b", "2"));
         var parser = new RespParser(RespLimits.Default);
@@ -96,7 +96,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void NeededLengthAnnouncesALargeBulk()
+    public void Needed_length_announces_a_large_bulk()
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes("*2\r\n$3\r\nSET\r\n$100000\r\nabc");
@@ -136,7 +136,7 @@ public sealed class ParserTests
     [InlineData("\n")]
     [InlineData("*0\r\n")]
     [InlineData("*-1\r\n")]
-    public void EmptyCommandsAreSkipped(string empty)
+    public void Empty_commands_are_skipped(string empty)
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes(empty + empty + "PING\r\n");
@@ -174,7 +174,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void BulkLengthIsCheckedAgainstTheLimitBeforeAnyDataArrives()
+    public void Bulk_length_is_checked_against_the_limit_before_any_data_arrives()
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes("*2\r\n$3\r\nSET\r\n$536870913\r\n");
@@ -183,7 +183,7 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void ArgumentArraysGrowWithTheCommandNotWithTheDeclaredCount()
+    public void Argument_arrays_grow_with_the_command_not_with_the_declared_count()
     {
         var parser = new RespParser(RespLimits.Default);
         byte[] input = Resp.Bytes("*2000000000\r\n$4\r\nPING\r\n");

@@ -13,7 +13,7 @@ namespace MiniRedis.Tests;
 public sealed partial class RedisToolsTests
 {
     [Fact]
-    public void RedisCliRunsCommandsAndShowsErrors()
+    public void Redis_cli_runs_commands_and_shows_errors()
     {
         using var server = new RunningServer();
         Assert.Equal("PONG", Cli(server, "PING"));
@@ -39,7 +39,7 @@ public sealed partial class RedisToolsTests
     }
 
     [Fact]
-    public void RedisCliPipeModeGetsEveryReply()
+    public void Redis_cli_pipe_mode_gets_every_reply()
     {
         using var server = new RunningServer();
         var input = new StringBuilder();
@@ -59,7 +59,7 @@ public sealed partial class RedisToolsTests
     [Theory]
     [InlineData(1)]
     [InlineData(16)]
-    public void RedisBenchmarkCompletesEveryRequest(int pipeline)
+    public void Redis_benchmark_completes_every_request(int pipeline)
     {
         using var server = new RunningServer();
         const int Requests = 2000;

@@ -10,7 +10,7 @@ namespace MiniRedis.Tests;
 public sealed class ServerTests
 {
     [Fact]
-    public void TheBenchHarnessSmokeCheckGetsExactlyRedisBytes()
+    public void The_bench_harness_smoke_check_gets_exactly_redis_bytes()
     {
         using var server = new RunningServer();
         using Socket client = server.Connect();
@@ -22,7 +22,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void ACommandSplitIntoSingleBytesIsServed()
+    public void A_command_split_into_single_bytes_is_served()
     {
         using var server = new RunningServer();
         using Socket client = server.Connect();
@@ -36,7 +36,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void AThousandPipelinedCommandsAreAnsweredInOrder()
+    public void A_thousand_pipelined_commands_are_answered_in_order()
     {
         using var server = new RunningServer();
         using Socket client = server.Connect();
@@ -52,7 +52,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void AProtocolErrorIsAnsweredThenTheConnectionClosesAndTheServerLivesOn()
+    public void A_protocol_error_is_answered_then_the_connection_closes_and_the_server_lives_on()
     {
         using var server = new RunningServer();
         using (Socket client = server.Connect())
@@ -84,7 +84,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void QuitAnswersThenCloses()
+    public void Quit_answers_then_closes()
     {
         using var server = new RunningServer();
         using Socket client = server.Connect();
@@ -93,7 +93,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void AClientThatShutsDownItsSideStillGetsItsReplies()
+    public void A_client_that_shuts_down_its_side_still_gets_its_replies()
     {
         using var server = new RunningServer();
         using Socket client = server.Connect();
@@ -103,7 +103,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void AClientOverTheQueryBufferLimitIsClosedWithoutAReply()
+    public void A_client_over_the_query_buffer_limit_is_closed_without_a_reply()
     {
         var options = new MiniRedisOptions { Limits = new RespLimits { MaxQueryBufferLength = 64 * 1024 } };
         using var server = new RunningServer(options);
@@ -115,7 +115,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void AClientThatDoesNotReadCannotMakeTheServerBufferWithoutBound()
+    public void A_client_that_does_not_read_cannot_make_the_server_buffer_without_bound()
     {
         var options = new MiniRedisOptions { OutputHighWaterMark = 64 * 1024 };
         using var server = new RunningServer(options);
@@ -155,7 +155,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void TheProgramPrintsItsAddressAndExitsZeroOnSigterm()
+    public void The_program_prints_its_address_and_exits_zero_on_sigterm()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "MiniRedis.dll");
         using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "0"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -189,7 +189,7 @@ public sealed class ServerTests
     }
 
     [Fact]
-    public void TheProgramRejectsABadPort()
+    public void The_program_rejects_a_bad_port()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "MiniRedis.dll");
         using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "70000"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;

@@ -8,7 +8,7 @@ public sealed class WriterTests
     private readonly RespWriter _writer = new();
 
     [Fact]
-    public void SimpleStringsAndErrors()
+    public void Simple_strings_and_errors()
     {
         _writer.Ok();
         _writer.SimpleString("PONG"u8);
@@ -18,7 +18,7 @@ public sealed class WriterTests
     }
 
     [Fact]
-    public void ErrorsCannotBreakTheStream()
+    public void Errors_cannot_break_the_stream()
     {
         _writer.Error("ERR a\r\nb\nc\r"u8);
         _writer.BeginError();
@@ -43,7 +43,7 @@ public sealed class WriterTests
     }
 
     [Fact]
-    public void BulksNullsAndArrays()
+    public void Bulks_nulls_and_arrays()
     {
         _writer.ArrayHeader(4);
         _writer.Bulk("v1"u8);
@@ -56,7 +56,7 @@ public sealed class WriterTests
     }
 
     [Fact]
-    public void GrowsForALargeReplyAndGivesTheMemoryBackOnClear()
+    public void Grows_for_a_large_reply_and_gives_the_memory_back_on_clear()
     {
         var big = new byte[3 * 1024 * 1024];
         big.AsSpan().Fill((byte)'x');
@@ -69,7 +69,7 @@ public sealed class WriterTests
     }
 
     [Fact]
-    public void RedisNumbersAreStrict()
+    public void Redis_numbers_are_strict()
     {
         Assert.True(RedisNumber.TryParse("0"u8, out long n) && n == 0);
         Assert.True(RedisNumber.TryParse("-42"u8, out n) && n == -42);

@@ -9,7 +9,7 @@ public class AcceptLoopTests
 
     [Theory]
     [MemberData(nameof(BackendsAndTriggers), MemberType = typeof(Helpers))]
-    public void AcceptsEveryWaitingConnectionOnEachEvent(PollBackend backend, Trigger trigger)
+    public void Accepts_every_waiting_connection_on_each_event(PollBackend backend, Trigger trigger)
     {
         using var poll = new Poll(backend);
         using var accept = new AcceptLoop(poll.Registry, TcpListener.Bind(LoopbackAny), Listener, Retry, new AcceptLoopOptions { Trigger = trigger });
@@ -56,7 +56,7 @@ public class AcceptLoopTests
     }
 
     [Fact]
-    public void AcceptsFromAUnixListener()
+    public void Accepts_from_a_unix_listener()
     {
         string path = Path.Combine(Path.GetTempPath(), $"blocks-accept-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
         using var poll = new Poll();
@@ -79,7 +79,7 @@ public class AcceptLoopTests
     }
 
     [Fact]
-    public void StopClosesTheListenerSoNewClientsAreRefused()
+    public void Stop_closes_the_listener_so_new_clients_are_refused()
     {
         using var poll = new Poll();
         var accept = new AcceptLoop(poll.Registry, TcpListener.Bind(LoopbackAny), Listener, Retry);
@@ -99,7 +99,7 @@ public class AcceptLoopTests
     }
 
     [Fact]
-    public void MisuseGetsClearExceptionsAndLeavesTheListenerUnregistered()
+    public void Misuse_gets_clear_exceptions_and_leaves_the_listener_unregistered()
     {
         using var poll = new Poll();
         using var listener = TcpListener.Bind(LoopbackAny);
@@ -113,7 +113,7 @@ public class AcceptLoopTests
     }
 
     [Fact]
-    public void TheReserveDescriptorIsClosedOnDispose()
+    public void The_reserve_descriptor_is_closed_on_dispose()
     {
         int before = Directory.GetFileSystemEntries("/proc/self/fd").Count(IsDevNull);
         using (var poll = new Poll())

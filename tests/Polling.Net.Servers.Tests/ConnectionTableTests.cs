@@ -10,7 +10,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void AddedConnectionsAreFoundByTheirTokensAndTokensStartAtTheBase()
+    public void Added_connections_are_found_by_their_tokens_and_tokens_start_at_the_base()
     {
         var table = new ConnectionTable<Conn>((Token)16, capacity: 2);
         var tokens = new List<Token>();
@@ -37,7 +37,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void ARemovedTokenGoesStaleEvenWhenItsSlotIsReused()
+    public void A_removed_token_goes_stale_even_when_its_slot_is_reused()
     {
         var table = new ConnectionTable<Conn>((Token)8, capacity: 1);
         Token first = table.Add(new Conn(1));
@@ -56,7 +56,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void TokensThatWereNeverIssuedAreNotFound()
+    public void Tokens_that_were_never_issued_are_not_found()
     {
         var table = new ConnectionTable<Conn>((Token)100);
         Token token = table.Add(new Conn(0));
@@ -67,7 +67,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void EnumerationVisitsEveryConnectionAndAllowsRemoval()
+    public void Enumeration_visits_every_connection_and_allows_removal()
     {
         var table = new ConnectionTable<Conn>((Token)4);
         var tokens = Enumerable.Range(0, 10).Select(i => table.Add(new Conn(i))).ToList();
@@ -85,7 +85,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void AddAndRemoveAllocateNothingOnceGrown()
+    public void Add_and_remove_allocate_nothing_once_grown()
     {
         var table = new ConnectionTable<Conn>((Token)16, capacity: 4);
         var conns = Enumerable.Range(0, 64).Select(i => new Conn(i)).ToArray();
@@ -124,7 +124,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void MisuseGetsClearExceptions()
+    public void Misuse_gets_clear_exceptions()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConnectionTable<Conn>((Token)0, capacity: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConnectionTable<Conn>((Token)ulong.MaxValue));
@@ -139,7 +139,7 @@ public class ConnectionTableTests
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void ALateEventInTheSameBatchIsNotDeliveredToTheSlotsNewOccupant(PollBackend backend)
+    public void A_late_event_in_the_same_batch_is_not_delivered_to_the_slots_new_occupant(PollBackend backend)
     {
         using var poll = new Poll(backend);
         var table = new ConnectionTable<TcpStream>((Token)16);

@@ -33,7 +33,7 @@ public class ExhaustionTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void TcpEchoSurvivesRunningOutOfDescriptors(string backend, string trigger, string remedy)
+    public void Tcp_echo_survives_running_out_of_descriptors(string backend, string trigger, string remedy)
     {
         using var server = EchoProcess.Start(Limit, "--backend", backend, "--trigger", trigger, "--remedy", remedy);
         var clients = new List<Client>();

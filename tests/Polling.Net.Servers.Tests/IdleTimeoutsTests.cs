@@ -5,7 +5,7 @@ namespace Polling.Net.Servers.Tests;
 public class IdleTimeoutsTests
 {
     [Fact]
-    public void AQuietConnectionExpiresARestartedOneDoesNotACancelledOneNever()
+    public void A_quiet_connection_expires_a_restarted_one_does_not_a_cancelled_one_never()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -35,7 +35,7 @@ public class IdleTimeoutsTests
     }
 
     [Fact]
-    public void RestartingAStaleKeyStartsANewDeadline()
+    public void Restarting_a_stale_key_starts_a_new_deadline()
     {
         using var idle = new IdleTimeouts(TimeSpan.FromSeconds(30));
         TimerKey key = idle.Start((Token)5, TimeSpan.Zero);
@@ -47,7 +47,7 @@ public class IdleTimeoutsTests
     }
 
     [Fact]
-    public void RestartAllocatesNothing()
+    public void Restart_allocates_nothing()
     {
         using var idle = new IdleTimeouts(TimeSpan.FromSeconds(30));
         var keys = new TimerKey[100];
@@ -69,7 +69,7 @@ public class IdleTimeoutsTests
     }
 
     [Fact]
-    public void MisuseGetsClearExceptions()
+    public void Misuse_gets_clear_exceptions()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new IdleTimeouts(TimeSpan.Zero));
         var idle = new IdleTimeouts(TimeSpan.FromSeconds(1));

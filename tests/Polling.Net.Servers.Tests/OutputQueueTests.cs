@@ -5,7 +5,7 @@ namespace Polling.Net.Servers.Tests;
 public class OutputQueueTests
 {
     [Fact]
-    public void EnqueuedBytesComeOutInOrderAcrossManyChunksWithVectoredFlushes()
+    public void Enqueued_bytes_come_out_in_order_across_many_chunks_with_vectored_flushes()
     {
         var pool = new BufferPool(chunkSize: 256, maxRetained: 1000);
         var queue = new OutputQueue(highWaterMark: 1 << 20, pool);
@@ -45,7 +45,7 @@ public class OutputQueueTests
     }
 
     [Fact]
-    public void GetSpanAndAdvanceEncodeInPlace()
+    public void Get_span_and_advance_encode_in_place()
     {
         var queue = new OutputQueue(pool: new BufferPool(chunkSize: 256));
         for (int i = 0; i < 100; i++)
@@ -75,7 +75,7 @@ public class OutputQueueTests
     }
 
     [Fact]
-    public void WriteGoesStraightOutWhenNothingWaits()
+    public void Write_goes_straight_out_when_nothing_waits()
     {
         var pool = new BufferPool();
         var queue = new OutputQueue(pool: pool);
@@ -99,7 +99,7 @@ public class OutputQueueTests
     /// </summary>
     [Theory]
     [MemberData(nameof(BackendsAndTriggers), MemberType = typeof(Helpers))]
-    public void TheHighWaterMarkPausesReadingAndWritableInterestFollowsThePendingOutput(PollBackend backend, Trigger trigger)
+    public void The_high_water_mark_pauses_reading_and_writable_interest_follows_the_pending_output(PollBackend backend, Trigger trigger)
     {
         using var poll = new Poll(backend);
         var events = new Events(16);
@@ -181,7 +181,7 @@ public class OutputQueueTests
     /// that is not registered at all: a Reregister of it would throw.
     /// </summary>
     [Fact]
-    public void UpdateInterestTellsNothingToChangeFromCloseIt()
+    public void Update_interest_tells_nothing_to_change_from_close_it()
     {
         using var poll = new Poll();
         var (client, server) = TcpPair();
@@ -208,7 +208,7 @@ public class OutputQueueTests
     }
 
     [Fact]
-    public void ClearReturnsTheChunksAndReadiesTheQueueForTheNextConnection()
+    public void Clear_returns_the_chunks_and_readies_the_queue_for_the_next_connection()
     {
         var pool = new BufferPool(chunkSize: 1024);
         var queue = new OutputQueue(highWaterMark: 10, pool);
@@ -222,7 +222,7 @@ public class OutputQueueTests
     }
 
     [Fact]
-    public void BufferPoolRefusesForeignChunksAndKeepsAtMostItsLimit()
+    public void Buffer_pool_refuses_foreign_chunks_and_keeps_at_most_its_limit()
     {
         var pool = new BufferPool(chunkSize: 256, maxRetained: 2);
         Assert.Throws<ArgumentException>(() => pool.Return(new byte[100]));
@@ -234,7 +234,7 @@ public class OutputQueueTests
     }
 
     [Fact]
-    public void FlushingAResetConnectionThrowsSocketException()
+    public void Flushing_a_reset_connection_throws_socket_exception()
     {
         var (client, server) = TcpPair();
         using (server)

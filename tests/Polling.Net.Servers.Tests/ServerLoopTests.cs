@@ -6,7 +6,7 @@ namespace Polling.Net.Servers.Tests;
 public class ServerLoopTests
 {
     [Fact]
-    public void TheReadmeLoopLivesOnWhenAClientResets()
+    public void The_readme_loop_lives_on_when_a_client_resets()
     {
         IPEndPoint? endpoint = null;
         using var ready = new ManualResetEventSlim();
@@ -57,7 +57,7 @@ public class ServerLoopTests
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void AnEchoLoopOnTheBlocksAllocatesNothingPerRequest(PollBackend backend)
+    public void An_echo_loop_on_the_blocks_allocates_nothing_per_request(PollBackend backend)
     {
         const Token Listener = (Token)0, Retry = (Token)1, Timeouts = (Token)2;
         using var poll = new Poll(backend);

@@ -8,7 +8,7 @@ public class TcpEchoProductionTests
 {
     [Theory]
     [MemberData(nameof(BackendsAndTriggers), MemberType = typeof(Helpers))]
-    public void AClientThatSendsNothingIsClosedAfterTheIdleTimeout(PollBackend backend, Trigger trigger)
+    public void A_client_that_sends_nothing_is_closed_after_the_idle_timeout(PollBackend backend, Trigger trigger)
     {
         using var server = new EchoServer(LoopbackAny, new EchoServerOptions { Backend = backend, Trigger = trigger, IdleTimeout = TimeSpan.FromMilliseconds(300) });
         using var cancel = new CancellationTokenSource();
@@ -39,7 +39,7 @@ public class TcpEchoProductionTests
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void StopFlushesPendingOutputThenEndsTheStreamCleanly(PollBackend backend)
+    public void Stop_flushes_pending_output_then_ends_the_stream_cleanly(PollBackend backend)
     {
         using var server = new EchoServer(LoopbackAny, new EchoServerOptions { Backend = backend, ShutdownGrace = TimeSpan.FromSeconds(20) })
         {
@@ -103,7 +103,7 @@ public class TcpEchoProductionTests
     }
 
     [Fact]
-    public void AResetClientCostsNobodyElse()
+    public void A_reset_client_costs_nobody_else()
     {
         using var server = new EchoServer(LoopbackAny);
         using var cancel = new CancellationTokenSource();

@@ -16,7 +16,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void PeerResetMidWrite_ReportsWriteClosed_ThrowsConnectionReset_ThenEpipe_AndTheLoopLivesOn(PollBackend backend)
+    public void PeerResetMidWrite_reports_write_closed_throws_connection_reset_then_epipe_and_the_loop_lives_on(PollBackend backend)
     {
         using var poll = new Poll(backend);
         var events = new Events(16);
@@ -57,7 +57,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void PeerHalfClose_ReportsReadClosedOnly_ReadsToEndOfStream_AndTheOtherDirectionStillWorks(PollBackend backend)
+    public void PeerHalfClose_reports_read_closed_only_reads_to_end_of_stream_and_the_other_direction_still_works(PollBackend backend)
     {
         using var poll = new Poll(backend);
         var events = new Events(16);
@@ -104,7 +104,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void RefusedConnect_ReportsWriteClosed_AndTryFinishConnectThrowsConnectionRefusedNamingTheEndpoint(PollBackend backend)
+    public void RefusedConnect_reports_write_closed_and_try_finish_connect_throws_connection_refused_naming_the_endpoint(PollBackend backend)
     {
         using var poll = new Poll(backend);
         var events = new Events(16);
@@ -136,7 +136,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void ConnectToAFullBacklog_StaysPendingWithoutError_ThenEveryClientIsServedOnceTheServerAccepts(PollBackend backend)
+    public void ConnectToAFullBacklog_stays_pending_without_error_then_every_client_is_served_once_the_server_accepts(PollBackend backend)
     {
         const int Clients = 8;
         using var server = new EchoServer(backend, backlog: 1, accepting: false);
@@ -223,7 +223,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void WriteToAClosedReader_ReportsWriteClosed_ThrowsIOExceptionEpipe_AndNoSignalKillsTheProcess(PollBackend backend)
+    public void WriteToAClosedReader_reports_write_closed_throws_IO_exception_epipe_and_no_signal_kills_the_process(PollBackend backend)
     {
         using var poll = new Poll(backend);
         var events = new Events(16);

@@ -17,7 +17,7 @@ public sealed class MassEchoTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void TenThousandConcurrentConnections_EchoEveryByte_AndReturnEveryDescriptor(PollBackend backend)
+    public void TenThousandConcurrentConnections_echo_every_byte_and_return_every_descriptor(PollBackend backend)
     {
         int count = Connections;
         ProcessResources.EnsureDescriptorLimit(count + 512);

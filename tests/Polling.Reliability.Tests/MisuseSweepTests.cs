@@ -71,7 +71,7 @@ public sealed class MisuseSweepTests(ITestOutputHelper output) : IDisposable
     private int _cases;
 
     [Fact]
-    public void EveryPublicMember_MeetsNullDisposedAndOutOfRange_WithTheDocumentedException_NoHang_NoLeak()
+    public void EveryPublicMember_meets_null_disposed_and_out_of_range_with_the_documented_exception_no_hang_no_leak()
     {
         // The runtime opens its signal-handling pipe with the first PosixSignalRegistration, for good: not ours to count.
         new SignalSource(PosixSignal.SIGWINCH).Dispose();

@@ -19,7 +19,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PollBackend.Epoll)]
     [InlineData(PollBackend.Poll)]
-    public void EchoRounds_ForTheSoakDuration_GrowNoDescriptorsAndNoMemoryAfterWarmUp(PollBackend backend)
+    public void EchoRounds_for_the_soak_duration_grow_no_descriptors_and_no_memory_after_warm_up(PollBackend backend)
     {
         var samples = new List<(int Descriptors, long RssKib, long HeapBytes)>();
         long connections = 0, bytes = 0;

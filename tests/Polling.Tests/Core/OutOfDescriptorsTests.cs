@@ -10,7 +10,7 @@ public sealed class OutOfDescriptorsTests
     [Theory]
     [InlineData(nameof(OutOfDescriptorsScenarios.DisposeWakesABlockedEpollWait))]
     [InlineData(nameof(OutOfDescriptorsScenarios.DisposeWakesABlockedPollWait))]
-    public void Dispose_WakesABlockedWait_WhenTheProcessIsOutOfDescriptors(string scenario)
+    public void Dispose_wakes_a_blocked_wait_when_the_process_is_out_of_descriptors(string scenario)
     {
         (int exitCode, string output) = ChildProcess.Run(scenario, nofile: 128);
         Assert.True(exitCode == 0, $"child exited {exitCode}: {output}");

@@ -10,7 +10,7 @@ public class AllocationTests
     private const int Iterations = 10_000;
 
     [Fact]
-    public void TcpTryWriteAndTryReadAllocateNothing()
+    public void Tcp_try_write_and_try_read_allocate_nothing()
     {
         var (client, server) = TcpPair();
         using var _c = client;
@@ -48,7 +48,7 @@ public class AllocationTests
     }
 
     [Fact]
-    public void UnixTryWriteAndTryReadAllocateNothing()
+    public void Unix_try_write_and_try_read_allocate_nothing()
     {
         var (a, b) = UnixStream.Pair();
         using var _a = a;
@@ -77,7 +77,7 @@ public class AllocationTests
     }
 
     [Fact]
-    public void EdgeTriggeredLoopWithWaitAllocatesNothing()
+    public void Edge_triggered_loop_with_wait_allocates_nothing()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -115,7 +115,7 @@ public class AllocationTests
     }
 
     [Fact]
-    public void TcpEchoServerSteadyStateAllocatesNothingPerReadAndWrite()
+    public void Tcp_echo_server_steady_state_allocates_nothing_per_read_and_write()
     {
         using var server = new TcpEcho.EchoServer(LoopbackAny);
         using var client = Polling.Net.TcpStream.Connect(server.LocalEndPoint);

@@ -17,7 +17,7 @@ public sealed class DescriptorCounting
 public class DescriptorLeakTests
 {
     [Fact]
-    public void OpeningAndClosingTenThousandStreamsLeavesNoDescriptorBehind()
+    public void Opening_and_closing_ten_thousand_streams_leaves_no_descriptor_behind()
     {
         using var poll = new Poll();
         using var listener = TcpListener.Bind(LoopbackAny);
@@ -40,7 +40,7 @@ public class DescriptorLeakTests
     }
 
     [Fact]
-    public void FailedCallsLeaveNoDescriptorBehind()
+    public void Failed_calls_leave_no_descriptor_behind()
     {
         using var taken = TcpListener.Bind(LoopbackAny);
         IPEndPoint closed;

@@ -14,7 +14,7 @@ public class MisuseTests
     private const Token Second = (Token)2;
 
     [Fact]
-    public void RegisteringADisposedSourceThrowsObjectDisposed()
+    public void Registering_a_disposed_source_throws_object_disposed()
     {
         using var poll = new Poll();
         var listener = TcpListener.Bind(LoopbackAny);
@@ -37,7 +37,7 @@ public class MisuseTests
     }
 
     [Fact]
-    public void DisposingARegisteredSourceStopsItsEvents()
+    public void Disposing_a_registered_source_stops_its_events()
     {
         using var log = new EventLog();
         var (a, b) = UnixStream.Pair();
@@ -56,7 +56,7 @@ public class MisuseTests
     }
 
     [Fact]
-    public void InvalidInterestOrTriggerThrowsAndRegistersNothing()
+    public void Invalid_interest_or_trigger_throws_and_registers_nothing()
     {
         using var poll = new Poll();
         using var listener = TcpListener.Bind(LoopbackAny);
@@ -67,7 +67,7 @@ public class MisuseTests
     }
 
     [Fact]
-    public void NullArgumentsThrowArgumentNull()
+    public void Null_arguments_throw_argument_null()
     {
         var (client, server) = TcpPair();
         using var _c = client;
@@ -82,7 +82,7 @@ public class MisuseTests
     }
 
     [Fact]
-    public void DisposeIsIdempotentForEveryType()
+    public void Dispose_is_idempotent_for_every_type()
     {
         var listener = TcpListener.Bind(LoopbackAny);
         listener.Dispose();
@@ -103,7 +103,7 @@ public class MisuseTests
     }
 
     [Fact]
-    public void ASourceOutlivesADisposedPollAndCanJoinANewOne()
+    public void A_source_outlives_a_disposed_poll_and_can_join_a_new_one()
     {
         var (a, b) = UnixStream.Pair();
         using var _a = a;
@@ -119,7 +119,7 @@ public class MisuseTests
     }
 
     [Fact]
-    public void ConnectingAnIPv6EndPointFromAnIPv4OnlyCallIsNotPossibleButBothFamiliesWork()
+    public void Connecting_an_IPv6_end_point_from_an_IPv4_only_call_is_not_possible_but_both_families_work()
     {
         // IPv4-mapped addresses go through IPv6 sockets; a plain IPv4 endpoint gets an IPv4 socket.
         using var listener = TcpListener.Bind(LoopbackAny);

@@ -8,7 +8,7 @@ namespace Polling.Tests.Net;
 public sealed class PipeResourceTests
 {
     [Fact]
-    public void TenThousandCreateDisposeCycles_LeakNoDescriptors()
+    public void TenThousandCreateDisposeCycles_leak_no_descriptors()
     {
         using var poll = new Poll();
         for (int i = 0; i < 100; i++)
@@ -48,7 +48,7 @@ public sealed class PipeResourceTests
 public sealed class PipeAllocationTests
 {
     [Fact]
-    public void TryWriteTryReadLoop_AllocatesNothing()
+    public void TryWriteTryReadLoop_allocates_nothing()
     {
         using var poll = new Poll();
         var events = new Events(8);

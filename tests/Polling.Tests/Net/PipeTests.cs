@@ -13,7 +13,7 @@ public sealed class PipeTests
     private const Token SenderToken = (Token)1;
 
     [Fact]
-    public void Smoke_WriteThenReadThroughPoll()
+    public void Smoke_write_then_read_through_poll()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -40,7 +40,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void ReadAfterWriterClosed_ReturnsBufferedDataThenZero_AndReportsReadClosed()
+    public void ReadAfterWriterClosed_returns_buffered_data_then_zero_and_reports_read_closed()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -64,7 +64,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void WriteAfterReaderClosed_ReportsWriteClosedAndError_AndThrowsIOExceptionWithoutSigpipe()
+    public void WriteAfterReaderClosed_reports_write_closed_and_error_and_throws_IO_exception_without_sigpipe()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -87,7 +87,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public unsafe void RuntimeIgnoresSigpipe()
+    public unsafe void Runtime_ignores_sigpipe()
     {
         Tmds.Linux.sigaction current;
         Assert.Equal(0, Tmds.Linux.LibC.sigaction(Tmds.Linux.LibC.SIGPIPE, null, &current));
@@ -95,7 +95,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void LargeTransfer_WithPartialWrites_ArrivesIntact()
+    public void LargeTransfer_with_partial_writes_arrives_intact()
     {
         byte[] data = new byte[4 * 1024 * 1024];
         new Random(4).NextBytes(data);
@@ -149,7 +149,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void EdgeTriggered_NoEventAfterDrain_EventOnNewData()
+    public void EdgeTriggered_no_event_after_drain_event_on_new_data()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -173,7 +173,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void DisposedWhileRegistered_ProducesNoFurtherEvents()
+    public void DisposedWhileRegistered_produces_no_further_events()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -189,7 +189,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void VectoredWriteAndRead_MoveSegmentsInOrder()
+    public void VectoredWriteAndRead_move_segments_in_order()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -219,7 +219,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void EmptyBuffers_ReturnTrueWithZero()
+    public void EmptyBuffers_return_true_with_zero()
     {
         var (sender, receiver) = Pipe.Create();
         using (sender)
@@ -233,7 +233,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void NullArguments_Throw()
+    public void NullArguments_throw()
     {
         var (sender, receiver) = Pipe.Create();
         using (sender)
@@ -248,7 +248,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
+    public void Disposed_throws_object_disposed_and_dispose_is_idempotent()
     {
         using var poll = new Poll();
         var (sender, receiver) = Pipe.Create();
@@ -268,7 +268,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void FromHandle_AdoptsAnonymousPipeEnds()
+    public void FromHandle_adopts_anonymous_pipe_ends()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -294,7 +294,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void FromHandle_WrongDirectionOrClosed_ThrowsAndLeavesHandleAlone()
+    public void FromHandle_wrong_direction_or_closed_throws_and_leaves_handle_alone()
     {
         using var server = new AnonymousPipeServerStream(PipeDirection.Out);
         var error = Assert.Throws<ArgumentException>(() => PipeReceiver.FromHandle(server.SafePipeHandle));
@@ -312,7 +312,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void FromHandle_ChildProcessPipes_EchoThroughCat()
+    public void FromHandle_child_process_pipes_echo_through_cat()
     {
         using var process = Process.Start(new ProcessStartInfo("cat")
         {
@@ -351,7 +351,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void Handle_IsTheOpenDescriptor()
+    public void Handle_is_the_open_descriptor()
     {
         var (sender, receiver) = Pipe.Create();
         using (sender)
@@ -364,7 +364,7 @@ public sealed class PipeTests
     }
 
     [Fact]
-    public void ToString_NamesTheEndAndDescriptor()
+    public void ToString_names_the_end_and_descriptor()
     {
         var (sender, receiver) = Pipe.Create();
         using (sender)

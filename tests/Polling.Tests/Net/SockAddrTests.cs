@@ -31,7 +31,7 @@ public class SockAddrTests
     }
 
     [Fact]
-    public void IPv4IntoAnIPv6SocketIsWrittenAsAMappedAddress()
+    public void IPv4_into_an_IPv6_socket_is_written_as_a_mapped_address()
     {
         var endpoint = new IPEndPoint(IPAddress.Parse("10.1.2.3"), 77);
         Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
@@ -44,7 +44,7 @@ public class SockAddrTests
     }
 
     [Fact]
-    public void IPv6IntoAnIPv4SocketIsRefused()
+    public void IPv6_into_an_IPv4_socket_is_refused()
     {
         var buffer = new byte[SockAddr.StorageSize];
         var error = Assert.Throws<ArgumentException>(() => SockAddr.Write(new IPEndPoint(IPAddress.IPv6Loopback, 1), AddressFamily.InterNetwork, buffer));
@@ -52,7 +52,7 @@ public class SockAddrTests
     }
 
     [Property]
-    public bool AnyIPv4EndPointRoundTrips(uint address, ushort port)
+    public bool Any_IPv4_end_point_round_trips(uint address, ushort port)
     {
         var endpoint = new IPEndPoint(new IPAddress(address), port);
         Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
@@ -62,7 +62,7 @@ public class SockAddrTests
     }
 
     [Property]
-    public bool AnyIPv6EndPointRoundTrips(ulong high, ulong low, ushort port, uint scope)
+    public bool Any_IPv6_end_point_round_trips(ulong high, ulong low, ushort port, uint scope)
     {
         var bytes = new byte[16];
         BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), high);
@@ -78,7 +78,7 @@ public class SockAddrTests
     [InlineData("/tmp/app.sock")]
     [InlineData("relative.sock")]
     [InlineData("\0abstract-name")]
-    public void UnixPathsMatchUnixDomainSocketEndPoint(string path)
+    public void Unix_paths_match_unix_domain_socket_end_point(string path)
     {
         Span<byte> buffer = stackalloc byte[SockAddr.StorageSize];
         int length = SockAddr.WriteUnix(path, buffer);
@@ -91,14 +91,14 @@ public class SockAddrTests
     }
 
     [Fact]
-    public void AnUnnamedUnixAddressReadsAsAnEmptyPath()
+    public void An_unnamed_unix_address_reads_as_an_empty_path()
     {
         byte[] unnamed = [1, 0];
         Assert.Equal(string.Empty, SockAddr.ReadUnix(unnamed).ToString());
     }
 
     [Fact]
-    public void CopyToFillsACallerOwnedSocketAddressWithoutAllocating()
+    public void Copy_to_fills_a_caller_owned_socket_address_without_allocating()
     {
         var target = new SocketAddress(AddressFamily.InterNetworkV6, SocketAddress.GetMaximumAddressSize(AddressFamily.InterNetworkV6));
         var endpoint = new IPEndPoint(IPAddress.Parse("192.168.7.9"), 5353);
@@ -142,7 +142,7 @@ public class SockAddrTests
     }
 
     [Fact]
-    public void ExceptionsNameTheOperationTheErrnoAndTheSocketError()
+    public void Exceptions_name_the_operation_the_errno_and_the_socket_error()
     {
         SocketException error = SocketErrors.Exception(104, "read from TcpStream(fd 7)");
         Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);

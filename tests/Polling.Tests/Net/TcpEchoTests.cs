@@ -12,7 +12,7 @@ namespace Polling.Tests.Net;
 public class TcpEchoTests
 {
     [Fact]
-    public void EchoesEveryByteForAThousandConcurrentClients()
+    public void Echoes_every_byte_for_a_thousand_concurrent_clients()
     {
         const int Clients = 1000;
         const int MessageSize = 4096;
@@ -43,7 +43,7 @@ public class TcpEchoTests
     }
 
     [Fact]
-    public void EchoesOneMebibyteMessagesToSlowReaders()
+    public void Echoes_one_mebibyte_messages_to_slow_readers()
     {
         const int Clients = 4;
         const int MessageSize = 1024 * 1024;
@@ -76,7 +76,7 @@ public class TcpEchoTests
     }
 
     [Fact]
-    public void TheProgramPrintsItsPortEchoesAndExitsZeroOnSigterm()
+    public void The_program_prints_its_port_echoes_and_exits_zero_on_sigterm()
     {
         string program = typeof(EchoServer).Assembly.Location;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")

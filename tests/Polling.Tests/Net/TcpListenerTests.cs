@@ -12,7 +12,7 @@ public class TcpListenerTests
     private const Token ListenerToken = (Token)0;
 
     [Fact]
-    public void BindToPortZeroReportsTheChosenPort()
+    public void Bind_to_port_zero_reports_the_chosen_port()
     {
         using var listener = TcpListener.Bind(LoopbackAny);
         IPEndPoint local = listener.LocalEndPoint;
@@ -22,7 +22,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void TryAcceptReturnsFalseWhenNoConnectionIsWaiting()
+    public void Try_accept_returns_false_when_no_connection_is_waiting()
     {
         using var listener = TcpListener.Bind(LoopbackAny);
         Assert.False(listener.TryAccept(out TcpStream? stream));
@@ -32,7 +32,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void EdgeTriggeredAcceptTakesEveryWaitingConnectionThenGoesQuiet()
+    public void Edge_triggered_accept_takes_every_waiting_connection_then_goes_quiet()
     {
         using var log = new EventLog();
         using var listener = TcpListener.Bind(LoopbackAny);
@@ -61,7 +61,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void BindingAnAddressInUseThrowsAddressAlreadyInUse()
+    public void Binding_an_address_in_use_throws_address_already_in_use()
     {
         using var first = TcpListener.Bind(LoopbackAny);
         var error = Assert.Throws<SocketException>(() => TcpListener.Bind(first.LocalEndPoint));
@@ -71,7 +71,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void ReusePortLetsTwoListenersShareAPort()
+    public void Reuse_port_lets_two_listeners_share_a_port()
     {
         var options = new TcpListenerOptions { ReusePort = true };
         using var first = TcpListener.Bind(LoopbackAny, options);
@@ -90,7 +90,7 @@ public class TcpListenerTests
     }
 
     [IPv6Fact]
-    public void DualModeListenerAcceptsIPv4ClientsAsMappedAddresses()
+    public void Dual_mode_listener_accepts_IPv4_clients_as_mapped_addresses()
     {
         // An IPv4-mapped loopback address binds only on a dual-mode socket, and keeps the test on loopback.
         using var listener = TcpListener.Bind(new IPEndPoint(IPAddress.Loopback.MapToIPv6(), 0), TcpListenerOptions.Default with { DualMode = true });
@@ -105,7 +105,7 @@ public class TcpListenerTests
     }
 
     [IPv6Fact]
-    public void IPv6ListenerIsIPv6OnlyByDefault()
+    public void IPv6_listener_is_IPv6_only_by_default()
     {
         // Without DualMode the socket is IPv6-only, so an IPv4-mapped address cannot be bound at all.
         using var v6 = TcpListener.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
@@ -114,7 +114,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void OptionsAreValidated()
+    public void Options_are_validated()
     {
         Assert.Equal(1024, TcpListenerOptions.Default.Backlog);
         Assert.False(TcpListenerOptions.Default.ReusePort);
@@ -129,7 +129,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void BacklogIsPassedToListen()
+    public void Backlog_is_passed_to_listen()
     {
         using var listener = TcpListener.Bind(LoopbackAny, new TcpListenerOptions { Backlog = 1 });
         // With backlog 1 the kernel completes at most backlog+1 handshakes; the rest wait in SYN state.
@@ -153,7 +153,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void TtlAndTakeError()
+    public void Ttl_and_take_error()
     {
         using var listener = TcpListener.Bind(LoopbackAny);
         listener.Ttl = 33;
@@ -162,7 +162,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void FromSocketTakesOverAListeningSocket()
+    public void From_socket_takes_over_a_listening_socket()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(LoopbackAny);
@@ -183,7 +183,7 @@ public class TcpListenerTests
     }
 
     [Fact]
-    public void FromSocketRejectsANonListeningSocket()
+    public void From_socket_rejects_a_non_listening_socket()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(LoopbackAny);

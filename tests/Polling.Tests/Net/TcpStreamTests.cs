@@ -14,10 +14,10 @@ public class TcpStreamTests
     private const Token ServerToken = (Token)2;
 
     [Fact]
-    public void EchoOverIPv4() => Echo(IPAddress.Loopback);
+    public void Echo_over_IPv4() => Echo(IPAddress.Loopback);
 
     [IPv6Fact]
-    public void EchoOverIPv6() => Echo(IPAddress.IPv6Loopback);
+    public void Echo_over_IPv6() => Echo(IPAddress.IPv6Loopback);
 
     private static void Echo(IPAddress address)
     {
@@ -62,7 +62,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void VectoredWriteAndReadKeepOrderAndLeaveTheRestUntouched()
+    public void Vectored_write_and_read_keep_order_and_leave_the_rest_untouched()
     {
         var (client, server) = TcpPair();
         using var _c = client;
@@ -94,7 +94,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void ReadAfterPeerCloseReturnsTheDataThenZeroAndReportsReadClosed()
+    public void Read_after_peer_close_returns_the_data_then_zero_and_reports_read_closed()
     {
         using var log = new EventLog();
         var (client, server) = TcpPair();
@@ -116,7 +116,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void WriteAfterPeerResetThrowsConnectionResetOrShutdown()
+    public void Write_after_peer_reset_throws_connection_reset_or_shutdown()
     {
         using var log = new EventLog();
         var (client, server) = TcpPair();
@@ -146,7 +146,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void ReadAfterPeerResetThrowsConnectionReset()
+    public void Read_after_peer_reset_throws_connection_reset()
     {
         var (client, server) = TcpPair();
         using var _c = client;
@@ -171,7 +171,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void HalfCloseWithShutdownSend()
+    public void Half_close_with_shutdown_send()
     {
         using var log = new EventLog();
         var (client, server) = TcpPair();
@@ -199,7 +199,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void ShutdownReceiveMakesReadsReturnEndOfStream()
+    public void Shutdown_receive_makes_reads_return_end_of_stream()
     {
         var (client, server) = TcpPair();
         using var _c = client;
@@ -212,7 +212,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void ConnectRefusedIsReportedAsWritableWithTakeErrorConnectionRefused()
+    public void Connect_refused_is_reported_as_writable_with_take_error_connection_refused()
     {
         IPEndPoint closed;
         using (var probe = TcpListener.Bind(LoopbackAny))
@@ -243,7 +243,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void RemoteEndPointThrowsNotConnectedUntilConnected()
+    public void Remote_end_point_throws_not_connected_until_connected()
     {
         using var stream = TcpStream.FromSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
         var error = Assert.Throws<SocketException>(() => stream.RemoteEndPoint);
@@ -253,7 +253,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void LargeTransfersInBothDirectionsWithPartialWrites()
+    public void Large_transfers_in_both_directions_with_partial_writes()
     {
         const int Size = 8 * 1024 * 1024;
         var random = new Random(4);
@@ -322,7 +322,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void SocketOptionsRoundTrip()
+    public void Socket_options_round_trip()
     {
         var (client, server) = TcpPair();
         using var _c = client;
@@ -362,7 +362,7 @@ public class TcpStreamTests
     }
 
     [IPv6Fact]
-    public void HopLimitOnIPv6()
+    public void Hop_limit_on_IPv6()
     {
         var (client, server) = TcpPair(IPAddress.IPv6Loopback);
         using var _c = client;
@@ -373,7 +373,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void FromSocketTakesOwnershipAndMakesItNonBlocking()
+    public void From_socket_takes_ownership_and_makes_it_non_blocking()
     {
         using var listener = TcpListener.Bind(LoopbackAny);
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -397,7 +397,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void FromSocketRejectsWhatIsNotATcpConnection()
+    public void From_socket_rejects_what_is_not_a_tcp_connection()
     {
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var error = Assert.Throws<ArgumentException>(() => TcpStream.FromSocket(udp));
@@ -415,7 +415,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void HandleExposesTheDescriptorForOwnSystemCalls()
+    public void Handle_exposes_the_descriptor_for_own_system_calls()
     {
         var (client, server) = TcpPair();
         using var _s = server;
@@ -429,7 +429,7 @@ public class TcpStreamTests
     }
 
     [Fact]
-    public void DisposedStreamThrowsObjectDisposedOnEveryMember()
+    public void Disposed_stream_throws_object_disposed_on_every_member()
     {
         var (client, server) = TcpPair();
         using var _s = server;

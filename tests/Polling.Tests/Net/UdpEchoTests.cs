@@ -13,7 +13,7 @@ public sealed class UdpEchoTests
     private static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public void EchoesEveryDatagram_FromSeveralClients()
+    public void EchoesEveryDatagram_from_several_clients()
     {
         const int Clients = 4;
         const int PerClient = 500;
@@ -56,7 +56,7 @@ public sealed class UdpEchoTests
     }
 
     [Fact]
-    public void EchoesABurst_SentWithoutWaiting()
+    public void EchoesABurst_sent_without_waiting()
     {
         const int Burst = 200;
         using var server = new UdpEchoServer(LoopbackAny);
@@ -90,7 +90,7 @@ public sealed class UdpEchoTests
     }
 
     [Fact]
-    public void EchoesEmptyAndMaximumSizeDatagrams()
+    public void Echoes_empty_and_maximum_size_datagrams()
     {
         using var server = new UdpEchoServer(LoopbackAny);
         using var cancellation = new CancellationTokenSource();
@@ -116,7 +116,7 @@ public sealed class UdpEchoTests
     }
 
     [Fact]
-    public void SteadyState_AllocatesNothingPerDatagram()
+    public void SteadyState_allocates_nothing_per_datagram()
     {
         using var server = new UdpEchoServer(LoopbackAny);
         using var client = Polling.Net.UdpSocket.Bind(LoopbackAny);
@@ -146,7 +146,7 @@ public sealed class UdpEchoTests
     }
 
     [Fact]
-    public void Program_PrintsListening_Echoes_AndExitsZeroOnSigterm()
+    public void Program_prints_listening_echoes_and_exits_zero_on_sigterm()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "UdpEcho.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -186,7 +186,7 @@ public sealed class UdpEchoTests
     }
 
     [Fact]
-    public void Program_RejectsABadPort()
+    public void Program_rejects_a_bad_port()
     {
         var start = new ProcessStartInfo("dotnet")
         {

@@ -9,7 +9,7 @@ namespace Polling.Tests.Net;
 public sealed class UdpMisuseTests
 {
     [Fact]
-    public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
+    public void Disposed_throws_object_disposed_and_dispose_is_idempotent()
     {
         using var poll = new Poll();
         var socket = UdpSocket.Bind(LoopbackAny);
@@ -34,7 +34,7 @@ public sealed class UdpMisuseTests
     }
 
     [Fact]
-    public void NullArguments_Throw()
+    public void NullArguments_throw()
     {
         using var socket = UdpSocket.Bind(LoopbackAny);
         Assert.Throws<ArgumentNullException>(() => UdpSocket.Bind(null!));
@@ -49,7 +49,7 @@ public sealed class UdpMisuseTests
     }
 
     [Fact]
-    public void WrongAddressFamilies_ThrowArgumentException()
+    public void WrongAddressFamilies_throw_argument_exception()
     {
         using var v4 = UdpSocket.Bind(LoopbackAny);
         var error = Assert.Throws<ArgumentException>(() => v4.TrySendTo("x"u8, new IPEndPoint(IPAddress.IPv6Loopback, 9), out _));
@@ -60,7 +60,7 @@ public sealed class UdpMisuseTests
     }
 
     [Fact]
-    public void BindToAnAddressInUse_ThrowsAddressAlreadyInUse()
+    public void BindToAnAddressInUse_throws_address_already_in_use()
     {
         using var first = UdpSocket.Bind(LoopbackAny);
         var error = Assert.Throws<SocketException>(() => UdpSocket.Bind(first.LocalEndPoint));

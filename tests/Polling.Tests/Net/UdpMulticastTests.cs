@@ -16,7 +16,7 @@ public sealed class UdpMulticastTests
     private const Token Receiver = (Token)1;
 
     [MulticastV4Fact]
-    public void IPv4_JoinReceiveLeave_OnLoopback()
+    public void IPv4_join_receive_leave_on_loopback()
     {
         IPAddress group = IPAddress.Parse("239.255.71.2");
         using var poll = new Poll();
@@ -45,7 +45,7 @@ public sealed class UdpMulticastTests
 
     /// <summary>On the loopback interface every datagram comes back as input anyway, so this needs IPv6 (hop limit 0, another interface).</summary>
     [MulticastV6Fact]
-    public void IPv6_LoopbackOff_KeepsOwnDatagramsFromLocalMembers()
+    public void IPv6_loopback_off_keeps_own_datagrams_from_local_members()
     {
         IPAddress group = IPAddress.Parse("ff15::7103");
         using var poll = new Poll();
@@ -70,7 +70,7 @@ public sealed class UdpMulticastTests
     }
 
     [MulticastV4Fact]
-    public void IPv4_JoinByInterfaceIndex_AndJoinTwiceFails()
+    public void IPv4_join_by_interface_index_and_join_twice_fails()
     {
         IPAddress group = IPAddress.Parse("239.255.71.4");
         int loopbackIndex = LoopbackInterfaceIndex();
@@ -96,7 +96,7 @@ public sealed class UdpMulticastTests
     }
 
     [MulticastV6Fact]
-    public void IPv6_JoinReceiveLeave_HopLimitZero()
+    public void IPv6_join_receive_leave_hop_limit_zero()
     {
         IPAddress group = IPAddress.Parse("ff15::7102");
         using var poll = new Poll();
@@ -124,7 +124,7 @@ public sealed class UdpMulticastTests
     }
 
     [Fact]
-    public void Misuse_NotAGroup_WrongFamily_Null_NegativeIndex()
+    public void Misuse_not_a_group_wrong_family_null_negative_index()
     {
         using var v4 = UdpSocket.Bind(LoopbackAny);
         var error = Assert.Throws<ArgumentException>(() => v4.JoinMulticastGroup(IPAddress.Loopback));

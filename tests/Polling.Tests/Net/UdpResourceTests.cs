@@ -10,7 +10,7 @@ namespace Polling.Tests.Net;
 public sealed class UdpDescriptorTests
 {
     [Fact]
-    public void TenThousandBindDisposeCycles_LeakNoDescriptors()
+    public void TenThousandBindDisposeCycles_leak_no_descriptors()
     {
         using var poll = new Poll();
         for (int i = 0; i < 100; i++)
@@ -40,7 +40,7 @@ public sealed class UdpDescriptorTests
     }
 
     [Fact]
-    public void FailedBinds_LeakNoDescriptors()
+    public void FailedBinds_leak_no_descriptors()
     {
         using var taken = UdpSocket.Bind(LoopbackAny);
         // Let other tests' leftovers finalize before the baseline; the failed binds create no object to rescue.
@@ -59,7 +59,7 @@ public sealed class UdpDescriptorTests
 public sealed class UdpAllocationTests
 {
     [Fact]
-    public void SendToReceiveFromWithSocketAddress_AllocatesNothing()
+    public void SendToReceiveFromWithSocketAddress_allocates_nothing()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -98,7 +98,7 @@ public sealed class UdpAllocationTests
     }
 
     [Fact]
-    public void SendToIPEndPointAndConnectedSendReceive_AllocateNothing()
+    public void SendToIPEndPointAndConnectedSendReceive_allocate_nothing()
     {
         using var a = UdpSocket.Bind(LoopbackAny);
         using var b = UdpSocket.Bind(LoopbackAny);

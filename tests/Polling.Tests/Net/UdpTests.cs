@@ -16,10 +16,10 @@ public sealed class UdpTests
     private static readonly byte[] Data2 = "Hello mars!"u8.ToArray();
 
     [Fact]
-    public void Unconnected_IPv4_SendToPeekFromReceiveFrom() => UnconnectedSmoke(IPAddress.Loopback);
+    public void Unconnected_IPv4_send_to_peek_from_receive_from() => UnconnectedSmoke(IPAddress.Loopback);
 
     [IPv6Fact]
-    public void Unconnected_IPv6_SendToPeekFromReceiveFrom() => UnconnectedSmoke(IPAddress.IPv6Loopback);
+    public void Unconnected_IPv6_send_to_peek_from_receive_from() => UnconnectedSmoke(IPAddress.IPv6Loopback);
 
     private static void UnconnectedSmoke(IPAddress loopback)
     {
@@ -69,7 +69,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void EmptyDatagram_IsDeliveredAsZeroBytes()
+    public void EmptyDatagram_is_delivered_as_zero_bytes()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -87,10 +87,10 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Connected_IPv4_SendPeekReceive() => ConnectedSmoke(IPAddress.Loopback);
+    public void Connected_IPv4_send_peek_receive() => ConnectedSmoke(IPAddress.Loopback);
 
     [IPv6Fact]
-    public void Connected_IPv6_SendPeekReceive() => ConnectedSmoke(IPAddress.IPv6Loopback);
+    public void Connected_IPv6_send_peek_receive() => ConnectedSmoke(IPAddress.IPv6Loopback);
 
     private static void ConnectedSmoke(IPAddress loopback)
     {
@@ -132,7 +132,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Reconnect_SwitchesThePeer()
+    public void Reconnect_switches_the_peer()
     {
         using var log = new EventLog();
         using var socket1 = UdpSocket.Bind(LoopbackAny);
@@ -159,7 +159,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Connected_DropsDatagramsFromOthers()
+    public void Connected_drops_datagrams_from_others()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -181,7 +181,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Unconnected_ConnectedMethods_SendNeedsAnAddress_ReceiveWorks()
+    public void Unconnected_connected_methods_send_needs_an_address_receive_works()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -206,7 +206,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Connected_SendToClosedPort_ReportsConnectionRefused()
+    public void Connected_send_to_closed_port_reports_connection_refused()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -230,7 +230,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void TakeError_ReadsAndClearsThePendingError()
+    public void TakeError_reads_and_clears_the_pending_error()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -250,7 +250,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void ManyDatagrams_FromTwoSenders_AllArriveInOrderPerSender()
+    public void ManyDatagrams_from_two_senders_all_arrive_in_order_per_sender()
     {
         const int PerSender = 500;
         const int Batch = 50;
@@ -304,7 +304,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void EdgeTriggered_NoEventAfterDrain_EventForTheNextDatagram()
+    public void EdgeTriggered_no_event_after_drain_event_for_the_next_datagram()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -325,7 +325,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Reregister_ChangesInterest_AndDeregisterStopsEvents()
+    public void Reregister_changes_interest_and_deregister_stops_events()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -352,7 +352,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void LongDatagram_IsTruncatedToTheBuffer_AndTheRestIsDropped()
+    public void LongDatagram_is_truncated_to_the_buffer_and_the_rest_is_dropped()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -371,7 +371,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void OversizedDatagram_ThrowsMessageSize()
+    public void OversizedDatagram_throws_message_size()
     {
         using var socket = UdpSocket.Bind(LoopbackAny);
         using var receiver = UdpSocket.Bind(LoopbackAny);
@@ -381,7 +381,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void SocketAddressOverloads_ReceivePeekAndReply()
+    public void SocketAddressOverloads_receive_peek_and_reply()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -436,7 +436,7 @@ public sealed class UdpTests
     }
 
     [IPv6Fact]
-    public void SocketAddressTooSmall_Throws_AndTheDatagramStaysQueued()
+    public void SocketAddressTooSmall_throws_and_the_datagram_stays_queued()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -454,7 +454,7 @@ public sealed class UdpTests
     }
 
     [IPv6Fact]
-    public void DualMode_ExchangesIPv4Datagrams_OnAnIPv6Socket()
+    public void DualMode_exchanges_IPv4_datagrams_on_an_IPv6_socket()
     {
         using var poll = new Poll();
         var events = new Events(8);
@@ -479,7 +479,7 @@ public sealed class UdpTests
     }
 
     [IPv6Fact]
-    public void IPv6Only_ByDefault_RefusesIPv4Targets()
+    public void IPv6Only_by_default_refuses_IPv4_targets()
     {
         using var v6 = UdpSocket.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
         using var v4 = UdpSocket.Bind(LoopbackAny);
@@ -488,7 +488,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void BroadcastOnLoopback_RefusedWithoutTheOption_DeliveredWithIt()
+    public void BroadcastOnLoopback_refused_without_the_option_delivered_with_it()
     {
         var broadcast = IPAddress.Parse("127.255.255.255");
         using var poll = new Poll();
@@ -516,10 +516,10 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void Options_RoundTrip_IPv4() => OptionsRoundTrip(IPAddress.Loopback);
+    public void Options_round_trip_IPv4() => OptionsRoundTrip(IPAddress.Loopback);
 
     [IPv6Fact]
-    public void Options_RoundTrip_IPv6() => OptionsRoundTrip(IPAddress.IPv6Loopback);
+    public void Options_round_trip_IPv6() => OptionsRoundTrip(IPAddress.IPv6Loopback);
 
     private static void OptionsRoundTrip(IPAddress loopback)
     {
@@ -549,7 +549,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void OutOfRangeOptions_Throw_AndLeaveTheValueUnchanged()
+    public void OutOfRangeOptions_throw_and_leave_the_value_unchanged()
     {
         using var socket = UdpSocket.Bind(LoopbackAny);
         socket.Ttl = 20;
@@ -565,7 +565,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void ReusePort_LetsTwoSocketsBindOnePort()
+    public void ReusePort_lets_two_sockets_bind_one_port()
     {
         var options = new UdpSocketOptions { ReusePort = true };
         using var first = UdpSocket.Bind(LoopbackAny, options);
@@ -578,7 +578,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void ReuseAddress_LetsTwoSocketsBindOnePort()
+    public void ReuseAddress_lets_two_sockets_bind_one_port()
     {
         var options = new UdpSocketOptions { ReuseAddress = true };
         using var first = UdpSocket.Bind(LoopbackAny, options);
@@ -587,7 +587,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void CreatedNonBlockingAndCloseOnExec()
+    public void Created_non_blocking_and_close_on_exec()
     {
         using var socket = UdpSocket.Bind(LoopbackAny);
         int fd = (int)socket.Handle.DangerousGetHandle();
@@ -598,7 +598,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void FromSocket_TakesOverABoundSocket_AndMakesItNonBlocking()
+    public void FromSocket_takes_over_a_bound_socket_and_makes_it_non_blocking()
     {
         var original = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         original.Bind(LoopbackAny);
@@ -620,7 +620,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void FromSocket_Unbound_BindsImplicitlyOnFirstSend()
+    public void FromSocket_unbound_binds_implicitly_on_first_send()
     {
         using UdpSocket socket = UdpSocket.FromSocket(new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
         using var receiver = UdpSocket.Bind(LoopbackAny);
@@ -634,7 +634,7 @@ public sealed class UdpTests
     }
 
     [Fact]
-    public void FromSocket_NotUdp_ThrowsAndLeavesTheSocketAlone()
+    public void FromSocket_not_udp_throws_and_leaves_the_socket_alone()
     {
         using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var error = Assert.Throws<ArgumentException>(() => UdpSocket.FromSocket(tcp));

@@ -9,7 +9,7 @@ namespace Polling.Tests.Net;
 public sealed class UnixDatagramMisuseTests
 {
     [Fact]
-    public void Disposed_ThrowsObjectDisposed_AndDisposeIsIdempotent()
+    public void Disposed_throws_object_disposed_and_dispose_is_idempotent()
     {
         using var poll = new Poll();
         var (a, b) = UnixDatagram.Pair();
@@ -32,7 +32,7 @@ public sealed class UnixDatagramMisuseTests
     }
 
     [Fact]
-    public void NullAndBadArguments_Throw()
+    public void NullAndBadArguments_throw()
     {
         using var socket = UnixDatagram.Unbound();
         Assert.Throws<ArgumentNullException>(() => UnixDatagram.Bind((string)null!));
@@ -51,7 +51,7 @@ public sealed class UnixDatagramMisuseTests
     }
 
     [Fact]
-    public void SocketAddressTooSmall_Throws_AndTheDatagramStaysQueued()
+    public void SocketAddressTooSmall_throws_and_the_datagram_stays_queued()
     {
         var (a, b) = UnixDatagram.Pair();
         using (a)
@@ -70,7 +70,7 @@ public sealed class UnixDatagramMisuseTests
 public sealed class UnixDatagramDescriptorTests
 {
     [Fact]
-    public void TenThousandPairAndUnboundCycles_LeakNoDescriptors()
+    public void TenThousandPairAndUnboundCycles_leak_no_descriptors()
     {
         using var poll = new Poll();
         for (int i = 0; i < 100; i++)
@@ -103,7 +103,7 @@ public sealed class UnixDatagramDescriptorTests
     }
 
     [Fact]
-    public void FailedBinds_LeakNoDescriptors()
+    public void FailedBinds_leak_no_descriptors()
     {
         string name = "\0polling-dgram-leak-" + Guid.NewGuid().ToString("N");
         using var taken = UnixDatagram.Bind(name);
@@ -123,7 +123,7 @@ public sealed class UnixDatagramDescriptorTests
 public sealed class UnixDatagramAllocationTests
 {
     [Fact]
-    public void SendToPathAndReceiveFromSocketAddress_AllocateNothing()
+    public void SendToPathAndReceiveFromSocketAddress_allocate_nothing()
     {
         string name = "\0polling-dgram-alloc-" + Guid.NewGuid().ToString("N");
         using var server = UnixDatagram.Bind(name);
@@ -150,7 +150,7 @@ public sealed class UnixDatagramAllocationTests
     }
 
     [Fact]
-    public void ConnectedSendReceive_AllocateNothing()
+    public void ConnectedSendReceive_allocate_nothing()
     {
         var (a, b) = UnixDatagram.Pair();
         using (a)

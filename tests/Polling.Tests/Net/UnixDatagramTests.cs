@@ -22,7 +22,7 @@ public sealed class UnixDatagramTests : IDisposable
     private string PathFor(string name) => Path.Combine(_directory, name);
 
     [Fact]
-    public void Unconnected_SendToPathReceiveFrom()
+    public void Unconnected_send_to_path_receive_from()
     {
         string path1 = PathFor("one"), path2 = PathFor("two");
         using var log = new EventLog();
@@ -63,7 +63,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void Connected_SendPeekReceive_AndEndPoints()
+    public void Connected_send_peek_receive_and_end_points()
     {
         string path1 = PathFor("one"), path2 = PathFor("two");
         using var log = new EventLog();
@@ -97,7 +97,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void Pair_ExchangesDatagrams_AndKnowsThePeersCredentials()
+    public void Pair_exchanges_datagrams_and_knows_the_peers_credentials()
     {
         using var log = new EventLog();
         var (datagram1, datagram2) = UnixDatagram.Pair();
@@ -131,7 +131,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void Pair_PeerDisposed_SendingFailsWithConnectionRefused()
+    public void Pair_peer_disposed_sending_fails_with_connection_refused()
     {
         var (datagram1, datagram2) = UnixDatagram.Pair();
         using (datagram1)
@@ -144,7 +144,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void UnboundSender_ArrivesUnnamed_AndCannotBeRepliedTo()
+    public void UnboundSender_arrives_unnamed_and_cannot_be_replied_to()
     {
         string path = PathFor("server");
         using var poll = new Poll();
@@ -173,7 +173,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void SocketAddressOverloads_ReceiveAndReplyWithoutAllocatingEndpoints()
+    public void SocketAddressOverloads_receive_and_reply_without_allocating_endpoints()
     {
         string serverPath = PathFor("server"), clientPath = PathFor("client");
         using var poll = new Poll();
@@ -201,7 +201,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void AbstractNames_NeedNoFile()
+    public void AbstractNames_need_no_file()
     {
         string name = "\0polling-dgram-" + Guid.NewGuid().ToString("N");
         using var poll = new Poll();
@@ -223,7 +223,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void Shutdown_ReportsClosedHalves_AndSendAfterwardsFails()
+    public void Shutdown_reports_closed_halves_and_send_afterwards_fails()
     {
         string path1 = PathFor("one"), path2 = PathFor("two");
         using var log = new EventLog();
@@ -249,7 +249,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void ManyDatagrams_ArriveInOrder_WithFlowControlInsteadOfLoss()
+    public void ManyDatagrams_arrive_in_order_with_flow_control_instead_of_loss()
     {
         const int Count = 1_000;
         using var poll = new Poll();
@@ -292,7 +292,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void ReregisterAndDeregister()
+    public void Reregister_and_deregister()
     {
         string path1 = PathFor("one"), path2 = PathFor("two");
         using var poll = new Poll();
@@ -314,7 +314,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void EmptyAndTruncatedDatagrams()
+    public void Empty_and_truncated_datagrams()
     {
         var (a, b) = UnixDatagram.Pair();
         using (a)
@@ -334,7 +334,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void BindExistingPath_FailsClearly_AndNothingIsDeleted()
+    public void BindExistingPath_fails_clearly_and_nothing_is_deleted()
     {
         string path = PathFor("taken");
         using (UnixDatagram.Bind(path))
@@ -354,7 +354,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void PathLimit_107BytesBind_108BytesThrowArgumentException()
+    public void PathLimit_107_bytes_bind_108_bytes_throw_argument_exception()
     {
         string prefix = _directory + "/";
         string fits = prefix + new string('a', 107 - Encoding.UTF8.GetByteCount(prefix));
@@ -376,7 +376,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void MissingPaths_FailWithAddressNotAvailable()
+    public void MissingPaths_fail_with_address_not_available()
     {
         string missing = PathFor("nobody-here");
         using var socket = UnixDatagram.Unbound();
@@ -391,7 +391,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void FromSocket_TakesOverABoundSocket_AndKeepsItsFile()
+    public void FromSocket_takes_over_a_bound_socket_and_keeps_its_file()
     {
         string path = PathFor("adopted");
         var original = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
@@ -414,7 +414,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void FromSocket_NotAUnixDatagramSocket_ThrowsAndLeavesItAlone()
+    public void FromSocket_not_a_unix_datagram_socket_throws_and_leaves_it_alone()
     {
         using var stream = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var error = Assert.Throws<ArgumentException>(() => UnixDatagram.FromSocket(stream));
@@ -427,7 +427,7 @@ public sealed class UnixDatagramTests : IDisposable
     }
 
     [Fact]
-    public void CreatedNonBlockingAndCloseOnExec()
+    public void Created_non_blocking_and_close_on_exec()
     {
         var (a, b) = UnixDatagram.Pair();
         using (a)

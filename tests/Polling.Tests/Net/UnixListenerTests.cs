@@ -15,7 +15,7 @@ public sealed class UnixListenerTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
-    public void BindCreatesTheSocketFileAndDisposeLeavesIt()
+    public void Bind_creates_the_socket_file_and_dispose_leaves_it()
     {
         string path = Path.Combine(_directory, "server.sock");
         var listener = UnixListener.Bind(path);
@@ -27,7 +27,7 @@ public sealed class UnixListenerTests : IDisposable
     }
 
     [Fact]
-    public void BindingAnExistingPathThrowsAddressAlreadyInUseAndNamesThePolicy()
+    public void Binding_an_existing_path_throws_address_already_in_use_and_names_the_policy()
     {
         string path = Path.Combine(_directory, "taken.sock");
         using var first = UnixListener.Bind(path);
@@ -45,7 +45,7 @@ public sealed class UnixListenerTests : IDisposable
     }
 
     [Fact]
-    public void PathsLongerThanSunPathAreRejectedBeforeAnySystemCall()
+    public void Paths_longer_than_sun_path_are_rejected_before_any_system_call()
     {
         string prefix = _directory + "/";
         string longest = prefix + new string('a', 107 - prefix.Length);   // 107 bytes: fits with its NUL
@@ -76,7 +76,7 @@ public sealed class UnixListenerTests : IDisposable
     }
 
     [Fact]
-    public void EdgeTriggeredAcceptOfSeveralClients()
+    public void Edge_triggered_accept_of_several_clients()
     {
         string path = Path.Combine(_directory, "many.sock");
         using var log = new EventLog();
@@ -103,7 +103,7 @@ public sealed class UnixListenerTests : IDisposable
     }
 
     [Fact]
-    public void FromSocketTakesOverAListeningSocketAndKeepsItsFile()
+    public void From_socket_takes_over_a_listening_socket_and_keeps_its_file()
     {
         string path = Path.Combine(_directory, "adopted.sock");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -123,7 +123,7 @@ public sealed class UnixListenerTests : IDisposable
     }
 
     [Fact]
-    public void FromSocketRejectsWrongSockets()
+    public void From_socket_rejects_wrong_sockets()
     {
         using var notListening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         Assert.Contains("Listen", Assert.Throws<ArgumentException>(() => UnixListener.FromSocket(notListening)).Message);

@@ -16,7 +16,7 @@ public sealed class UnixStreamTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
-    public void ConnectAcceptEchoOverAPath()
+    public void Connect_accept_echo_over_a_path()
     {
         string path = Path.Combine(_directory, "echo.sock");
         using var log = new EventLog();
@@ -58,7 +58,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void AbstractNamesNeedNoFile()
+    public void Abstract_names_need_no_file()
     {
         string name = "\0polling-test-" + Guid.NewGuid().ToString("N");
         using var listener = UnixListener.Bind(name);
@@ -75,7 +75,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void PairIsConnectedBothWaysAndKnowsItsPeer()
+    public void Pair_is_connected_both_ways_and_knows_its_peer()
     {
         var (a, b) = UnixStream.Pair();
         using var _a = a;
@@ -97,7 +97,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void ReadAfterPeerCloseAndWriteAfterPeerClose()
+    public void Read_after_peer_close_and_write_after_peer_close()
     {
         using var log = new EventLog();
         var (a, b) = UnixStream.Pair();
@@ -119,7 +119,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void HalfCloseWithShutdown()
+    public void Half_close_with_shutdown()
     {
         var (a, b) = UnixStream.Pair();
         using var _a = a;
@@ -135,7 +135,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void LargeTransferWithPartialWrites()
+    public void Large_transfer_with_partial_writes()
     {
         const int Size = 4 * 1024 * 1024;
         var data = new byte[Size];
@@ -179,7 +179,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void ConnectToAMissingPathOrADeadListenerFailsClearly()
+    public void Connect_to_a_missing_path_or_a_dead_listener_fails_clearly()
     {
         string missing = Path.Combine(_directory, "missing.sock");
         var error = Assert.Throws<SocketException>(() => UnixStream.Connect(missing));
@@ -194,7 +194,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void RemoteEndPointOfAnUnconnectedStreamThrowsNotConnected()
+    public void Remote_end_point_of_an_unconnected_stream_throws_not_connected()
     {
         using var stream = UnixStream.FromSocket(new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified));
         var error = Assert.Throws<SocketException>(() => stream.RemoteEndPoint);
@@ -202,7 +202,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void FromSocketTakesOverAConnectedSocket()
+    public void From_socket_takes_over_a_connected_socket()
     {
         string path = Path.Combine(_directory, "adopt.sock");
         using var listener = UnixListener.Bind(path);
@@ -224,7 +224,7 @@ public sealed class UnixStreamTests : IDisposable
     }
 
     [Fact]
-    public void DisposedStreamThrowsObjectDisposed()
+    public void Disposed_stream_throws_object_disposed()
     {
         var (a, b) = UnixStream.Pair();
         b.Dispose();

@@ -63,7 +63,7 @@ public sealed class RegistrationMisuseTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void RegisterTwice_ThrowsInvalidOperation_AndTheFirstRegistrationKeepsWorking(string kind)
+    public void RegisterTwice_throws_invalid_operation_and_the_first_registration_keeps_working(string kind)
     {
         using Case c = Make(kind);
         using var poll = new Poll();
@@ -80,7 +80,7 @@ public sealed class RegistrationMisuseTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void RegisterWithASecondPoll_ThrowsInvalidOperation_UntilDeregistered(string kind)
+    public void RegisterWithASecondPoll_throws_invalid_operation_until_deregistered(string kind)
     {
         using Case c = Make(kind);
         using var first = new Poll();
@@ -104,7 +104,7 @@ public sealed class RegistrationMisuseTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void ReregisterOrDeregister_WhenNotRegistered_ThrowInvalidOperation_AndLeaveNothingHalfRegistered(string kind)
+    public void ReregisterOrDeregister_when_not_registered_throw_invalid_operation_and_leave_nothing_half_registered(string kind)
     {
         using Case c = Make(kind);
         using var poll = new Poll();
@@ -121,7 +121,7 @@ public sealed class RegistrationMisuseTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void Disposed_RegisterReregisterDeregister_ThrowObjectDisposed_AndDisposeIsIdempotent(string kind)
+    public void Disposed_register_reregister_deregister_throw_object_disposed_and_dispose_is_idempotent(string kind)
     {
         Case c = Make(kind);
         using var poll = new Poll();
@@ -137,7 +137,7 @@ public sealed class RegistrationMisuseTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void NullRegistry_BadInterest_OrBadTrigger_ThrowArgumentExceptions_AndLeaveTheSourceUnregistered(string kind)
+    public void NullRegistry_bad_interest_or_bad_trigger_throw_argument_exceptions_and_leave_the_source_unregistered(string kind)
     {
         using Case c = Make(kind);
         using var poll = new Poll();

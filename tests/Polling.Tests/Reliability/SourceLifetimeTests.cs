@@ -41,7 +41,7 @@ public sealed class SourceLifetimeTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void Dispose_ClosesTheDescriptor_CountedWithTheObjectsAlive(string kind)
+    public void Dispose_closes_the_descriptor_counted_with_the_objects_alive(string kind)
     {
         using var poll = new Poll();
         // The runtime opens its signal-handling pipe with the first PosixSignalRegistration: not ours to count.
@@ -130,7 +130,7 @@ public sealed class SourceLifetimeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ATimerKeyFromAnotherWheel_IsRefused_AndLeavesBothWheelsUnchanged()
+    public void ATimerKeyFromAnotherWheel_is_refused_and_leaves_both_wheels_unchanged()
     {
         using var first = new TimerWheel();
         using var second = new TimerWheel();

@@ -12,7 +12,7 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     public void Dispose() => _poll.Dispose();
 
     [Fact]
-    public void NullOptions_Throw()
+    public void NullOptions_throw()
     {
         Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => ChannelSource.CreateUnbounded<int>(null!)).ParamName);
         Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => ChannelSource.CreateBounded<int>(null!)).ParamName);
@@ -21,7 +21,7 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]
-    public void CapacityBelowOne_Throws(int capacity)
+    public void CapacityBelowOne_throws(int capacity)
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => ChannelSource.CreateBounded<int>(capacity));
         Assert.Equal("capacity", e.ParamName);
@@ -32,7 +32,7 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     [InlineData(Interest.Writable)]
     [InlineData(Interest.Readable | Interest.Writable)]
     [InlineData(Interest.Priority)]
-    public void InterestOtherThanReadable_Throws_AndLeavesTheSourceUnregistered(Interest interest)
+    public void InterestOtherThanReadable_throws_and_leaves_the_source_unregistered(Interest interest)
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         var e = Assert.Throws<ArgumentException>(() => _poll.Registry.Register(source, Channel, interest));
@@ -44,7 +44,7 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     }
 
     [Fact]
-    public void NullSourceOrRegistry_Throws()
+    public void NullSourceOrRegistry_throws()
     {
         Assert.Throws<ArgumentNullException>(() => _poll.Registry.Register(null!, Channel, Interest.Readable));
         using var source = ChannelSource.CreateUnbounded<int>();
@@ -52,7 +52,7 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     }
 
     [Fact]
-    public void UseAfterDispose_Throws_NamingTheSource()
+    public void UseAfterDispose_throws_naming_the_source()
     {
         var source = ChannelSource.CreateUnbounded<int>();
         source.Dispose();
@@ -63,7 +63,7 @@ public sealed class ChannelSourceMisuseTests : IDisposable
     }
 
     [Fact]
-    public void WriteAfterComplete_IsRefusedLikeAnyChannel()
+    public void WriteAfterComplete_is_refused_like_any_channel()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         source.Writer.Complete();

@@ -36,7 +36,7 @@ public sealed class ChannelSourceStressTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ThreeProducers_QuiescentRounds_EveryMessageArrivesThroughAnEvent(PollBackend backend, Trigger trigger, bool bounded)
+    public void ThreeProducers_quiescent_rounds_every_message_arrives_through_an_event(PollBackend backend, Trigger trigger, bool bounded)
     {
         using var poll = new Poll(backend);
         using ChannelSource<long> source = bounded ? ChannelSource.CreateBounded<long>(256) : ChannelSource.CreateUnbounded<long>();

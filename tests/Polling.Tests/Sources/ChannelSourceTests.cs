@@ -27,7 +27,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Edge_ReportsAWrite_IsSilentAfterDrain_AndReportsTheNextWrite()
+    public void Edge_reports_a_write_is_silent_after_drain_and_reports_the_next_write()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -45,7 +45,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Edge_WriteFromAnotherThreadWakesABlockedWait()
+    public void Edge_write_from_another_thread_wakes_a_blocked_wait()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -60,7 +60,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task Edge_AsyncWriterWakesTheLoop()
+    public async Task Edge_async_writer_wakes_the_loop()
     {
         using var source = ChannelSource.CreateUnbounded<string>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -76,7 +76,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Level_ReportsEveryWaitWhileMessagesRemain()
+    public void Level_reports_every_wait_while_messages_remain()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable, Trigger.Level);
@@ -96,7 +96,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Level_WhenTheSecondLookFindsAMessage_TheSourceStaysReady()
+    public void Level_when_the_second_look_finds_a_message_the_source_stays_ready()
     {
         // The race the reset protocol must survive: a message arrives while the loop is deciding the channel is empty.
         using var source = ChannelSource.CreateUnbounded<int>();
@@ -124,7 +124,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Oneshot_ReportsOnce_UntilReregistered()
+    public void Oneshot_reports_once_until_reregistered()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable, Trigger.Edge | Trigger.Oneshot);
@@ -138,7 +138,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Reregister_ReportsAReadySource_ForEveryTrigger()
+    public void Reregister_reports_a_ready_source_for_every_trigger()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -153,7 +153,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Deregistered_ProducesNoEvents_AndReregistering_ReportsWhatArrivedMeanwhile()
+    public void Deregistered_produces_no_events_and_reregistering_reports_what_arrived_meanwhile()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -166,7 +166,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task Dispose_IsSilent_CompletesTheChannel_AndIsIdempotent()
+    public async Task Dispose_is_silent_completes_the_channel_and_is_idempotent()
     {
         var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -182,7 +182,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task Dispose_ReleasesAWriterWaitingOnAFullChannel()
+    public async Task Dispose_releases_a_writer_waiting_on_a_full_channel()
     {
         var source = ChannelSource.CreateBounded<int>(1);
         source.Writer.TryWrite(1);
@@ -193,7 +193,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Complete_WakesTheLoop_AfterTheMessagesWrittenBeforeIt()
+    public void Complete_wakes_the_loop_after_the_messages_written_before_it()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -215,7 +215,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Complete_WhenTheLoopIsIdle_ProducesAnEvent()
+    public void Complete_when_the_loop_is_idle_produces_an_event()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -229,7 +229,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void CompleteWithException_IsVisibleToTheLoop()
+    public void CompleteWithException_is_visible_to_the_loop()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -244,7 +244,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Completed_LevelReportsTheEndOnEveryWait()
+    public void Completed_level_reports_the_end_on_every_wait()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable, Trigger.Level);
@@ -260,7 +260,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task BoundedWait_GivesWritersBackpressure_AndReleasesThemAsTheLoopReads()
+    public async Task BoundedWait_gives_writers_backpressure_and_releases_them_as_the_loop_reads()
     {
         using var source = ChannelSource.CreateBounded<int>(2);
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -293,7 +293,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void BoundedDropOldest_KeepsTheNewest_AndReportsTheDropped()
+    public void BoundedDropOldest_keeps_the_newest_and_reports_the_dropped()
     {
         var dropped = new List<int>();
         using var source = ChannelSource.CreateBounded<int>(
@@ -311,7 +311,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void BoundedDropWrite_KeepsTheOldest()
+    public void BoundedDropWrite_keeps_the_oldest()
     {
         using var source = ChannelSource.CreateBounded<int>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropWrite });
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -325,7 +325,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Options_AreCopied_NotChanged()
+    public void Options_are_copied_not_changed()
     {
         var options = new UnboundedChannelOptions { SingleWriter = true };
         using var source = ChannelSource.CreateUnbounded<int>(options);
@@ -335,7 +335,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Burst_OfTenThousandWrites_CostsOneEventFdWrite()
+    public void Burst_of_ten_thousand_writes_costs_one_event_fd_write()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -355,7 +355,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Burst_WhileTheLoopDrainsConcurrently_CoalescesWakes()
+    public void Burst_while_the_loop_drains_concurrently_coalesces_wakes()
     {
         using var source = ChannelSource.CreateUnbounded<int>();
         _poll.Registry.Register(source, Channel, Interest.Readable);
@@ -387,7 +387,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void Stress_FourProducersTimesOneHundredThousand_ExactlyOnce_InPerProducerOrder()
+    public void Stress_four_producers_times_one_hundred_thousand_exactly_once_in_per_producer_order()
     {
         const int Producers = 4;
         const int PerProducer = 100_000;
@@ -453,7 +453,7 @@ public sealed class ChannelSourceTests : IDisposable
     }
 
     [Fact]
-    public void WriteAndDrain_OfAValueType_AllocatesNothing()
+    public void WriteAndDrain_of_a_value_type_allocates_nothing()
     {
         foreach (ChannelSource<int> source in new[]
         {

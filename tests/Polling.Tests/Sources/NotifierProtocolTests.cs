@@ -61,7 +61,7 @@ public sealed class NotifierProtocolTests(ITestOutputHelper output)
     [InlineData(Protocol.OldChannel, WakeRule.PollEdge)]
     [InlineData(Protocol.OldSignal, WakeRule.EpollEdge)]
     [InlineData(Protocol.OldSignal, WakeRule.PollEdge)]
-    public void OldProtocols_TheCheckerFindsTheLostWakeUp(Protocol protocol, WakeRule rule)
+    public void OldProtocols_the_checker_finds_the_lost_wake_up(Protocol protocol, WakeRule rule)
     {
         Result result = Check(protocol, rule, messagesPerProducer: 1);
         output.WriteLine(result.Summary);
@@ -74,7 +74,7 @@ public sealed class NotifierProtocolTests(ITestOutputHelper output)
     [Theory]
     [InlineData(WakeRule.EpollLevel)]
     [InlineData(WakeRule.PollEdge)]
-    public void WithoutTheWritesCheck_ALateWriteKeepsTheConsumerSpinning(WakeRule rule)
+    public void WithoutTheWritesCheck_a_late_write_keeps_the_consumer_spinning(WakeRule rule)
     {
         Result result = Check(Protocol.CurrentWithoutWritesCheck, rule, messagesPerProducer: 1);
         output.WriteLine(result.Summary);
@@ -84,7 +84,7 @@ public sealed class NotifierProtocolTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void WithoutTheWritesCheck_EpollEdgeLosesNothing()
+    public void WithoutTheWritesCheck_epoll_edge_loses_nothing()
     {
         // The check only matters for wake rules that report a stale counter again; epoll Edge reports it once.
         Result result = Check(Protocol.CurrentWithoutWritesCheck, WakeRule.EpollEdge, messagesPerProducer: 1);

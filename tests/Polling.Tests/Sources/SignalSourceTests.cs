@@ -38,7 +38,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void RawSignalNumber_SentToOurOwnProcess_ArrivesThroughTheLoop()
+    public void RawSignalNumber_sent_to_our_own_process_arrives_through_the_loop()
     {
         using var source = new SignalSource(SIGUSR1);
         _poll.Registry.Register(source, Signals, Interest.Readable);
@@ -49,7 +49,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void ASignalGivenByNameAndByNumber_IsCaughtOnce_AndReportedOncePerDelivery()
+    public void ASignalGivenByNameAndByNumber_is_caught_once_and_reported_once_per_delivery()
     {
         // SIGWINCH (28) is ignored by default, so a stray delivery cannot end the test host.
         using var source = new SignalSource(PosixSignal.SIGWINCH, (PosixSignal)28);
@@ -70,7 +70,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void NamedSignal_ArrivesAsTheNamedValue()
+    public void NamedSignal_arrives_as_the_named_value()
     {
         using var source = new SignalSource(PosixSignal.SIGHUP);
         _poll.Registry.Register(source, Signals, Interest.Readable);
@@ -80,7 +80,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void SeveralSignals_OnOneSource_AreEachReported()
+    public void SeveralSignals_on_one_source_are_each_reported()
     {
         using var source = new SignalSource(SIGUSR1, SIGUSR2, SIGUSR1);
         Assert.Equal([SIGUSR1, SIGUSR2], source.Signals);
@@ -98,7 +98,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void TwoSources_ForOneSignal_BothReceiveIt()
+    public void TwoSources_for_one_signal_both_receive_it()
     {
         using var first = new SignalSource(SIGUSR2);
         using var second = new SignalSource(SIGUSR2);
@@ -114,7 +114,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void Level_ReportsUntilRead_Oneshot_UntilReregistered()
+    public void Level_reports_until_read_oneshot_until_reregistered()
     {
         using var source = new SignalSource(SIGUSR1);
         _poll.Registry.Register(source, Signals, Interest.Readable, Trigger.Level);
@@ -134,7 +134,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void Deregistered_IgnoresSignals_WhileAnotherListenerCatchesThem()
+    public void Deregistered_ignores_signals_while_another_listener_catches_them()
     {
         // The guard keeps the process alive: an unregistered source leaves a signal to its default action.
         using var guard = new SignalSource(SIGUSR1);
@@ -155,7 +155,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void Disposed_ProducesNoEvents_AndThrowsOnUse()
+    public void Disposed_produces_no_events_and_throws_on_use()
     {
         using var guard = new SignalSource(SIGUSR2);
         using var guardPoll = new Poll();
@@ -174,7 +174,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void Misuse_ThrowsClearly()
+    public void Misuse_throws_clearly()
     {
         var empty = Assert.Throws<ArgumentException>(() => new SignalSource());
         Assert.Equal("signals", empty.ParamName);
@@ -194,7 +194,7 @@ public sealed class SignalSourceTests : IDisposable
     }
 
     [Fact]
-    public void TryRead_WithNothingPending_AllocatesNothing()
+    public void TryRead_with_nothing_pending_allocates_nothing()
     {
         using var source = new SignalSource(SIGUSR1);
         _poll.Registry.Register(source, Signals, Interest.Readable);

@@ -16,7 +16,7 @@ public sealed class TimerSourceTests : IDisposable
     public void Dispose() => _poll.Dispose();
 
     [Fact]
-    public void OneShot_FiresNotBeforeItsDueTime_AndWellWithinASecond()
+    public void OneShot_fires_not_before_its_due_time_and_well_within_a_second()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);
@@ -37,7 +37,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Periodic_CountsExpirations_ConsistentWithElapsedTime()
+    public void Periodic_counts_expirations_consistent_with_elapsed_time()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);
@@ -65,7 +65,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Periodic_WithADueTime_FiresFirstAtTheDueTime()
+    public void Periodic_with_a_due_time_fires_first_at_the_due_time()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);
@@ -80,7 +80,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void ZeroDueTime_FiresAtOnce()
+    public void ZeroDueTime_fires_at_once()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);
@@ -90,7 +90,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Cancel_WhileRegistered_PreventsTheEvent_AndDiscardsUnreadExpirations()
+    public void Cancel_while_registered_prevents_the_event_and_discards_unread_expirations()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable, Trigger.Level);
@@ -109,7 +109,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Reset_WhileRegistered_ReplacesTheDueTime()
+    public void Reset_while_registered_replaces_the_due_time()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);
@@ -127,7 +127,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Level_ReportsUntilRead_EdgeOnlyOnExpiry()
+    public void Level_reports_until_read_edge_only_on_expiry()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable, Trigger.Level);
@@ -148,7 +148,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Oneshot_ReportsOnce_UntilReregistered()
+    public void Oneshot_reports_once_until_reregistered()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable, Trigger.Edge | Trigger.Oneshot);
@@ -162,7 +162,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void DeregisteredOrDisposed_ProducesNoEvents()
+    public void DeregisteredOrDisposed_produces_no_events()
     {
         var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);
@@ -178,7 +178,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void Misuse_ThrowsClearly_AndLeavesTheSettingUnchanged()
+    public void Misuse_throws_clearly_and_leaves_the_setting_unchanged()
     {
         using var timer = new TimerSource();
         timer.SetOnce(TimeSpan.FromHours(1));
@@ -204,7 +204,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void HugeTimes_SaturateInsteadOfOverflowing()
+    public void HugeTimes_saturate_instead_of_overflowing()
     {
         using var timer = new TimerSource();
         timer.SetOnce(TimeSpan.MaxValue);
@@ -214,7 +214,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void UseAfterDispose_Throws()
+    public void UseAfterDispose_throws()
     {
         var timer = new TimerSource();
         timer.Dispose();
@@ -228,7 +228,7 @@ public sealed class TimerSourceTests : IDisposable
     }
 
     [Fact]
-    public void RearmAndReadExpirations_AllocateNothing()
+    public void RearmAndReadExpirations_allocate_nothing()
     {
         using var timer = new TimerSource();
         _poll.Registry.Register(timer, Timer, Interest.Readable);

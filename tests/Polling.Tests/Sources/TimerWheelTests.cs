@@ -118,7 +118,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void SimulatedTime_FutureTimeoutsComeBackInDeadlineOrder()
+    public void SimulatedTime_future_timeouts_come_back_in_deadline_order()
     {
         using var wheel = new TimerWheel();
         var random = new Random(7);
@@ -133,7 +133,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void SimulatedTime_NothingExpiresEarly_AtEveryLevelBoundary()
+    public void SimulatedTime_nothing_expires_early_at_every_level_boundary()
     {
         using var wheel = new TimerWheel();
         var buffer = new Token[8];
@@ -149,7 +149,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void RealTime_ATimeoutFiresNotBeforeItsDelay_AndWellWithinASecond()
+    public void RealTime_a_timeout_fires_not_before_its_delay_and_well_within_a_second()
     {
         using var wheel = new TimerWheel();
         _poll.Registry.Register(wheel, Wheel, Interest.Readable);
@@ -167,7 +167,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void RealTime_ManyTimeouts_AllComeBack_NoneEarly()
+    public void RealTime_many_timeouts_all_come_back_none_early()
     {
         const int Count = 1_000;
         using var wheel = new TimerWheel(16);
@@ -206,7 +206,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void CancelRescheduleAndStaleKeys()
+    public void Cancel_reschedule_and_stale_keys()
     {
         using var wheel = new TimerWheel();
         var buffer = new Token[8];
@@ -236,7 +236,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void SmallBuffer_HandsBackTheRestOnTheNextCalls()
+    public void SmallBuffer_hands_back_the_rest_on_the_next_calls()
     {
         using var wheel = new TimerWheel();
         for (int i = 0; i < 10; i++)
@@ -253,7 +253,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void Level_ReportsWhileTimeoutsAreDue_EdgeOnce()
+    public void Level_reports_while_timeouts_are_due_edge_once()
     {
         using var wheel = new TimerWheel();
         _poll.Registry.Register(wheel, Wheel, Interest.Readable, Trigger.Level);
@@ -278,7 +278,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void EarlierSchedule_RearmsTheTimer()
+    public void EarlierSchedule_rearms_the_timer()
     {
         using var wheel = new TimerWheel();
         _poll.Registry.Register(wheel, Wheel, Interest.Readable);
@@ -292,7 +292,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void DeregisteredOrDisposed_ProducesNoEvents()
+    public void DeregisteredOrDisposed_produces_no_events()
     {
         var wheel = new TimerWheel();
         _poll.Registry.Register(wheel, Wheel, Interest.Readable);
@@ -308,7 +308,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void Misuse_ThrowsClearly_AndLeavesTheWheelUnchanged()
+    public void Misuse_throws_clearly_and_leaves_the_wheel_unchanged()
     {
         Assert.Equal("capacity", Assert.Throws<ArgumentOutOfRangeException>(() => new TimerWheel(0)).ParamName);
         using var wheel = new TimerWheel();
@@ -335,7 +335,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void UseAfterDispose_Throws()
+    public void UseAfterDispose_throws()
     {
         var wheel = new TimerWheel();
         TimerKey key = wheel.Schedule((Token)1, TimeSpan.FromHours(1));
@@ -348,7 +348,7 @@ public sealed class TimerWheelTests : IDisposable
     }
 
     [Fact]
-    public void SteadyState_ScheduleRescheduleCancelExpire_AllocatesNothing()
+    public void SteadyState_schedule_reschedule_cancel_expire_allocates_nothing()
     {
         using var wheel = new TimerWheel(256);
         _poll.Registry.Register(wheel, Wheel, Interest.Readable);

@@ -73,7 +73,7 @@ public sealed class WorkerOffloadTests
     }
 
     [Fact]
-    public void ASlowJob_NeverDelaysOtherConnectionsEcho()
+    public void ASlowJob_never_delays_other_connections_echo()
     {
         (WorkerOffloadServer server, Thread loop) = Start();
         try
@@ -119,7 +119,7 @@ public sealed class WorkerOffloadTests
     }
 
     [Fact]
-    public void Stop_LetsRunningJobsReply_ThenClosesAndReturns()
+    public void Stop_lets_running_jobs_reply_then_closes_and_returns()
     {
         (WorkerOffloadServer server, Thread loop) = Start();
         using var client = new Client(server.LocalEndPoint);
@@ -135,7 +135,7 @@ public sealed class WorkerOffloadTests
     }
 
     [Fact]
-    public void RepliesToBadRequests_AndServesAHalfClosedClient()
+    public void RepliesToBadRequests_and_serves_a_half_closed_client()
     {
         (WorkerOffloadServer server, Thread loop) = Start();
         try
@@ -171,7 +171,7 @@ public sealed class WorkerOffloadTests
     }
 
     [Fact]
-    public void IdleConnections_AreClosedByTheTimerWheel()
+    public void IdleConnections_are_closed_by_the_timer_wheel()
     {
         (WorkerOffloadServer server, Thread loop) = Start(new WorkerOffloadOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) });
         try
@@ -193,7 +193,7 @@ public sealed class WorkerOffloadTests
     [Theory]
     [InlineData("SIGTERM")]
     [InlineData("SIGINT")]
-    public void TheSampleProgram_ShutsDownCleanlyOnASignal_WithExitCodeZero(string signal)
+    public void TheSampleProgram_shuts_down_cleanly_on_a_signal_with_exit_code_zero(string signal)
     {
         // A child process, so that a real SIGTERM/SIGINT can be sent without risking the test host.
         string dll = Path.Combine(AppContext.BaseDirectory, "WorkerOffload.dll");
