@@ -67,7 +67,6 @@ public sealed class HttpServer : IDisposable
     private readonly int _carryRoom;
     private readonly bool _shortReadDrains;
     private volatile bool _stopping;
-    private int _maxClients = int.MaxValue;
 
     /// <summary>Binds the listener and prepares the loop; call <see cref="Run()"/> to serve.</summary>
     /// <param name="endpoint">Where to listen, e.g. 127.0.0.1:8080 (port 0 picks a free port).</param>
@@ -89,7 +88,8 @@ public sealed class HttpServer : IDisposable
         {
             TcpListener listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = 4096 });
             LocalEndPoint = listener.LocalEndPoint;
-            _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken);
+            _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken,
+                new AcceptLoopOptions { DescriptorHeadroom = _options.DescriptorHeadroom });
             _stop = new Waker(_poll.Registry, StopToken);
             _idle = new IdleTimeouts(_options.IdleTimeout);
             _poll.Registry.Register(_idle, TimeoutsToken, Interest.Readable);
@@ -126,10 +126,10 @@ public sealed class HttpServer : IDisposable
     public long IdleClosed { get; private set; }
 
     /// <summary>The most connections held at once (<see cref="HttpServerOptions.DescriptorHeadroom"/>); <see cref="int.MaxValue"/> when unbounded.</summary>
-    public int MaxClients => _maxClients;
+    public int MaxClients => _accept.MaxConnections;
 
-    /// <summary>Connections accepted and closed at once because <see cref="MaxClients"/> were held.</summary>
-    public long ShedConnections { get; private set; }
+    /// <summary>Connections accepted and closed at once because <see cref="MaxClients"/> were held or descriptors ran out.</summary>
+    public long ShedConnections => _accept.Shed;
 
     /// <summary>Makes <see cref="Run()"/> return soon. Thread-safe; may be called from a signal handler.</summary>
     public void Stop()
@@ -149,7 +149,6 @@ public sealed class HttpServer : IDisposable
     /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
-        LimitClients();
         while (!_stopping)
         {
             RunOnce();
@@ -207,26 +206,10 @@ public sealed class HttpServer : IDisposable
         _poll.Dispose();
     }
 
-    /// <summary>Sets <see cref="MaxClients"/> from <see cref="HttpServerOptions.DescriptorHeadroom"/>, once everything the program opens at start-up is open.</summary>
-    private void LimitClients()
-    {
-        if (_options.DescriptorHeadroom is int headroom && _maxClients == int.MaxValue)
-        {
-            _maxClients = Math.Max(1, DescriptorBudget.Free() - headroom);
-        }
-    }
-
     private void AcceptAll()
     {
         while (_accept.TryAccept(out TcpStream? stream))
         {
-            if (_connections.Count >= _maxClients)
-            {
-                stream.Dispose();   // maxclients: shed, as at the descriptor limit, and keep the headroom free
-                ShedConnections++;
-                continue;
-            }
-
             Connection connection = _pool.Count > 0 ? _pool.Pop() : new Connection(_options);
             connection.Open(stream);
             Token token = _connections.Add(connection);

@@ -41,14 +41,9 @@ public sealed record HttpServerOptions
     /// limit, counted when <see cref="HttpServer.Run()"/> starts; a client beyond that is accepted and closed at once
     /// (redis's <c>maxclients</c>). <see langword="null"/> (the default): clients are shed only when descriptors run out.
     /// </summary>
-    /// <remarks>
-    /// The program sets <see cref="SignalHeadroom"/>: .NET handles SIGTERM and SIGINT on a new thread, and starting one
-    /// opens two files (the thread reads /sys/devices/system/cpu/possible, its creator names it through
-    /// /proc/self/task/ID/comm; seen with strace on .NET 10). With no descriptor free the process aborts ("Out of
-    /// memory.") instead of shutting down.
-    /// </remarks>
+    /// <remarks>The program sets <see cref="SignalHeadroom"/>; why, and how the cap is counted: <see cref="AcceptLoopOptions.DescriptorHeadroom"/>.</remarks>
     public int? DescriptorHeadroom { get; init; }
 
     /// <summary>The two descriptors the runtime needs to start its signal-handling thread, and two to spare.</summary>
-    public const int SignalHeadroom = 4;
+    public const int SignalHeadroom = AcceptLoopOptions.SignalHeadroom;
 }

@@ -87,7 +87,7 @@ public sealed class EchoServer : IDisposable
             var listener = TcpListener.Bind(endpoint, new TcpListenerOptions { Backlog = options.Backlog, ReusePort = options.ReusePort });
             LocalEndPoint = listener.LocalEndPoint;
             _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken,
-                new AcceptLoopOptions { Trigger = options.Trigger, Remedy = options.Remedy });
+                new AcceptLoopOptions { Trigger = options.Trigger, Remedy = options.Remedy, DescriptorHeadroom = options.DescriptorHeadroom });
             _stop = new Waker(_poll.Registry, StopToken);
             _idle = new IdleTimeouts(options.IdleTimeout);
             _poll.Registry.Register(_idle, IdleToken, Interest.Readable);
@@ -110,7 +110,10 @@ public sealed class EchoServer : IDisposable
     /// <summary>Connections accepted since start.</summary>
     public long AcceptedConnections => _accept.Accepted;
 
-    /// <summary>Connections accepted and closed at once because descriptors had run out.</summary>
+    /// <summary>The most connections held at once (<see cref="EchoServerOptions.DescriptorHeadroom"/>); <see cref="int.MaxValue"/> without a cap.</summary>
+    public int MaxConnections => _accept.MaxConnections;
+
+    /// <summary>Connections accepted and closed at once because descriptors had run out or <see cref="MaxConnections"/> were held.</summary>
     public long ShedConnections => _accept.Shed;
 
     /// <summary>How many times accepting hit descriptor or memory exhaustion.</summary>

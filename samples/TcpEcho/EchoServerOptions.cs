@@ -21,6 +21,13 @@ public sealed record EchoServerOptions
     /// <summary>What the accept loop does when descriptors run out (default: shed with a reserve descriptor).</summary>
     public AcceptExhaustionRemedy Remedy { get; init; } = AcceptExhaustionRemedy.ShedWithReserve;
 
+    /// <summary>
+    /// Hold at most as many connections as leave this many descriptors free below the process's limit
+    /// (<see cref="AcceptLoopOptions.DescriptorHeadroom"/>: the runtime's signal thread needs them to deliver SIGTERM).
+    /// Default <see langword="null"/>: no cap; the program sets 4 (<c>--descriptor-headroom N</c>, 0 = off).
+    /// </summary>
+    public int? DescriptorHeadroom { get; init; }
+
     /// <summary>Close a connection that sends nothing (and takes nothing) for this long. Default 60 s.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

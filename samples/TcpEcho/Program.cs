@@ -2,8 +2,13 @@
 // OutputQueue, IdleTimeouts).
 //   dotnet run -c Release --project samples/TcpEcho -- [port] [--backend epoll|poll] [--trigger edge|level]
 //                                                      [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N]
+//                                                      [--descriptor-headroom N]
 // port defaults to 9000 (0 picks a free port). Prints "listening on 127.0.0.1:PORT" once it accepts; SIGINT or
 // SIGTERM stops accepting, lets every client take its pending echo, closes, and exits with code 0.
+// --descriptor-headroom N (default 4, 0 = off): hold only as many clients as leave N descriptors free below the limit,
+// shedding the rest, because .NET starts a new thread to deliver SIGTERM and that thread needs descriptors: at the
+// limit the process would abort ("Out of memory.") instead of exiting (AcceptLoopOptions.DescriptorHeadroom). With
+// --loops N every loop counts the whole process's free descriptors, so the headroom is kept only with one loop.
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
@@ -11,9 +16,9 @@ using Polling;
 using Polling.Net;
 using TcpEcho;
 
-const string Usage = "usage: TcpEcho [port] [--backend epoll|poll] [--trigger edge|level] [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N]";
+const string Usage = "usage: TcpEcho [port] [--backend epoll|poll] [--trigger edge|level] [--remedy shed|pause] [--idle-timeout SECONDS] [--loops N] [--descriptor-headroom N]";
 int port = 9000;
-var options = new EchoServerOptions();
+var options = new EchoServerOptions { DescriptorHeadroom = AcceptLoopOptions.SignalHeadroom };
 int loops = 1;
 for (int i = 0; i < args.Length; i++)
 {
@@ -30,6 +35,10 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--remedy" when value is "shed" or "pause":
             options = options with { Remedy = value == "pause" ? AcceptExhaustionRemedy.Pause : AcceptExhaustionRemedy.ShedWithReserve };
+            i++;
+            break;
+        case "--descriptor-headroom" when int.TryParse(value, out int headroom) && headroom >= 0:
+            options = options with { DescriptorHeadroom = headroom == 0 ? null : headroom };
             i++;
             break;
         case "--loops" when int.TryParse(value, out int count) && count is >= 1 and <= 1024:

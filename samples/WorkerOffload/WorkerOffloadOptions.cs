@@ -6,6 +6,13 @@ public sealed class WorkerOffloadOptions
     /// <summary>Stop on SIGINT and SIGTERM, received as events through a <c>SignalSource</c> (the sample program turns this on; tests leave it off).</summary>
     public bool StopOnSignals { get; init; }
 
+    /// <summary>
+    /// Hold at most as many connections as leave this many descriptors free below the process's limit
+    /// (<see cref="Polling.Net.AcceptLoopOptions.DescriptorHeadroom"/>): the runtime's signal thread, and each new
+    /// thread-pool worker, opens files when it starts. <see langword="null"/> (the default): no cap; the program sets 4.
+    /// </summary>
+    public int? DescriptorHeadroom { get; init; }
+
     /// <summary>Close a connection that sends nothing for this long (a <c>TimerWheel</c> timeout per connection). Default 60 s.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -82,7 +82,8 @@ public sealed class WorkerOffloadServer : IDisposable
         _options = options ?? new WorkerOffloadOptions();
         Warmup.PrepareMethods(typeof(WorkerOffloadServer)); // nothing left to load when descriptors run out
         Registry registry = _poll.Registry;
-        _accept = new AcceptLoop(registry, TcpListener.Bind(endpoint), ListenerToken, AcceptRetryToken);
+        _accept = new AcceptLoop(registry, TcpListener.Bind(endpoint), ListenerToken, AcceptRetryToken,
+            new AcceptLoopOptions { DescriptorHeadroom = _options.DescriptorHeadroom });
         LocalEndPoint = (IPEndPoint)_accept.LocalEndPoint;
         _stop = new Waker(registry, StopToken);
         _idle = new IdleTimeouts(_options.IdleTimeout);
@@ -102,6 +103,9 @@ public sealed class WorkerOffloadServer : IDisposable
 
     /// <summary>Connections accepted so far.</summary>
     public long AcceptedConnections => _accept.Accepted;
+
+    /// <summary>Connections accepted and closed at once: over the cap (<see cref="WorkerOffloadOptions.DescriptorHeadroom"/>) or out of descriptors.</summary>
+    public long ShedConnections => _accept.Shed;
 
     /// <summary>Jobs whose replies were delivered to their connection.</summary>
     public long CompletedJobs { get; private set; }

@@ -70,6 +70,10 @@ public sealed class AcceptLoop : IDisposable
     private readonly AcceptExhaustionRemedy _remedy;
     private readonly TimeSpan _retryDelay;
     private readonly TimerSource _retry;
+    private readonly int? _descriptorHeadroom;
+    private int _maxConnections = int.MaxValue;
+    private bool _capCounted;
+    private long _closed;
     private int _reserveFd = -1;
     private bool _registered;
     private bool _paused;
@@ -131,6 +135,12 @@ public sealed class AcceptLoop : IDisposable
                 nameof(options));
         }
 
+        if (options.DescriptorHeadroom is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.DescriptorHeadroom,
+                "AcceptLoopOptions.DescriptorHeadroom must be 0 or more (AcceptLoopOptions.SignalHeadroom, 4, is enough for the runtime's signal thread), or null for no cap.");
+        }
+
         if (options.RetryDelay < MinRetryDelay || options.RetryDelay > MaxRetryDelay)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.RetryDelay,
@@ -149,6 +159,7 @@ public sealed class AcceptLoop : IDisposable
         _trigger = options.Trigger;
         _remedy = options.Remedy;
         _retryDelay = options.RetryDelay;
+        _descriptorHeadroom = options.DescriptorHeadroom;
         _retry = new TimerSource();
         try
         {
@@ -188,8 +199,20 @@ public sealed class AcceptLoop : IDisposable
     /// <summary>Connections handed out by <c>TryAccept</c>.</summary>
     public long Accepted => Volatile.Read(ref _accepted);
 
-    /// <summary>Connections accepted and closed at once because descriptors had run out (<see cref="AcceptExhaustionRemedy.ShedWithReserve"/>).</summary>
+    /// <summary>
+    /// Connections accepted and closed at once: because descriptors had run out
+    /// (<see cref="AcceptExhaustionRemedy.ShedWithReserve"/>), or because <see cref="MaxConnections"/> were held.
+    /// </summary>
     public long Shed => Volatile.Read(ref _shed);
+
+    /// <summary>
+    /// The most connections the loop hands out at once (<see cref="AcceptLoopOptions.DescriptorHeadroom"/>): set at
+    /// the first <c>TryAccept</c>; <see cref="int.MaxValue"/> without a headroom, or before that.
+    /// </summary>
+    public int MaxConnections => _maxConnections;
+
+    /// <summary>Connections handed out by <c>TryAccept</c> and not yet reported closed through <see cref="ConnectionClosed"/>.</summary>
+    public long OpenConnections => Volatile.Read(ref _accepted) - Volatile.Read(ref _closed);
 
     /// <summary>How many times <c>accept</c> failed for want of descriptors or kernel memory.</summary>
     public long Exhausted => Volatile.Read(ref _exhausted);
@@ -251,13 +274,19 @@ public sealed class AcceptLoop : IDisposable
     }
 
     /// <summary>
-    /// Tells the loop that a descriptor was freed (call it when you close a connection). If the loop is paused
+    /// Tells the loop that a descriptor was freed (call it once for every connection you close: with
+    /// <see cref="AcceptLoopOptions.DescriptorHeadroom"/> it is how the loop counts what it holds). If the loop is paused
     /// for want of descriptors it retries within a millisecond instead of waiting out
     /// <see cref="AcceptLoopOptions.RetryDelay"/>, so a backlog is served as fast as connections close. Costs
     /// nothing while the loop is not paused, and one timer update per pause otherwise.
     /// </summary>
     public void ConnectionClosed()
     {
+        if (_closed < _accepted)
+        {
+            _closed++;
+        }
+
         if (_paused && !_retrySoon && !_stopped)
         {
             _retrySoon = true;
@@ -321,11 +350,23 @@ public sealed class AcceptLoop : IDisposable
             return false;
         }
 
+        if (!_capCounted)
+        {
+            CountCap();
+        }
+
         while (true)
         {
             int errno = AcceptCalls.Accept(_listenerHandle, out fd);
             if (errno == 0)
             {
+                if (_accepted - _closed >= _maxConnections)
+                {
+                    AcceptCalls.Close(fd); // the cap: shed, as at the limit, and keep the headroom free
+                    _shed++;
+                    continue;
+                }
+
                 _accepted++;
                 return true;
             }
@@ -403,6 +444,34 @@ public sealed class AcceptLoop : IDisposable
 
         _reserveFd = AcceptCalls.OpenReserve();
         return drained && _reserveFd >= 0;
+    }
+
+    /// <summary>
+    /// Sets <see cref="MaxConnections"/> from the headroom, once: the soft descriptor limit less the descriptors open
+    /// now, less the headroom, plus the connections already held; at least one (as redis), so that a server whose
+    /// start-up ate into the headroom still serves. The only place that opens a descriptor (two, for a moment); if
+    /// even that fails the cap is that minimum.
+    /// </summary>
+    private void CountCap()
+    {
+        _capCounted = true;
+        if (_descriptorHeadroom is not int headroom)
+        {
+            return;
+        }
+
+        long held = _accepted - _closed;
+        long free;
+        try
+        {
+            free = DescriptorBudget.Free();
+        }
+        catch (IOException)
+        {
+            free = 0;
+        }
+
+        _maxConnections = (int)Math.Clamp(held + free - headroom, Math.Max(held, 1), int.MaxValue);
     }
 
     /// <summary>Stops listening (so neither edge nor level triggering can spin) and arms the retry timer.</summary>

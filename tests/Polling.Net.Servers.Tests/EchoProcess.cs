@@ -20,9 +20,12 @@ internal sealed class EchoProcess : IDisposable
     public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
 
     /// <summary>Starts TcpEcho with <paramref name="arguments"/> after the port (0), under <c>prlimit --nofile=N:N</c> when <paramref name="descriptorLimit"/> is given.</summary>
-    public static EchoProcess Start(int? descriptorLimit, params string[] arguments)
+    public static EchoProcess Start(int? descriptorLimit, params string[] arguments) =>
+        Start(typeof(TcpEcho.EchoServer).Assembly.Location, descriptorLimit, arguments);
+
+    /// <summary>As <see cref="Start(int?, string[])"/> for another sample program that prints "listening on 127.0.0.1:PORT".</summary>
+    public static EchoProcess Start(string program, int? descriptorLimit, params string[] arguments)
     {
-        string program = typeof(TcpEcho.EchoServer).Assembly.Location;
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var start = new ProcessStartInfo(descriptorLimit is null ? dotnet : "prlimit")
         {
@@ -48,7 +51,7 @@ internal sealed class EchoProcess : IDisposable
             string? line = process.StandardOutput.ReadLine();
             if (line is null || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
             {
-                throw new Xunit.Sdk.XunitException($"TcpEcho did not start: '{line}' {process.StandardError.ReadToEnd()}");
+                throw new Xunit.Sdk.XunitException($"{Path.GetFileNameWithoutExtension(program)} did not start: '{line}' {process.StandardError.ReadToEnd()}");
             }
 
             return new EchoProcess(process, int.Parse(line[(line.LastIndexOf(':') + 1)..]));

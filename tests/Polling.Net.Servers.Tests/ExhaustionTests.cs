@@ -14,6 +14,9 @@ public class ExhaustionTests(ITestOutputHelper output)
     private const int Limit = 64;
     private const int Clients = 300;
 
+    /// <summary>For the SIGTERM test: room for some 30 clients above the runtime's own descriptors and the headroom.</summary>
+    private const int SigtermLimit = 96;
+
     public static TheoryData<string, string, string> Configurations()
     {
         var data = new TheoryData<string, string, string>();
@@ -35,7 +38,7 @@ public class ExhaustionTests(ITestOutputHelper output)
     [MemberData(nameof(Configurations))]
     public void Tcp_echo_survives_running_out_of_descriptors(string backend, string trigger, string remedy)
     {
-        using var server = EchoProcess.Start(Limit, "--backend", backend, "--trigger", trigger, "--remedy", remedy);
+        using var server = EchoProcess.Start(Limit, "--backend", backend, "--trigger", trigger, "--remedy", remedy, "--descriptor-headroom", "0"); // the remedies at the limit itself
         var clients = new List<Client>();
         int idleSockets = server.OpenSockets();
         try
@@ -107,6 +110,53 @@ public class ExhaustionTests(ITestOutputHelper output)
             {
                 client.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM while every client slot is taken (300 clients at a limit of 96; the held ones with a line in flight):
+    /// TcpEcho must exit 0 within the deadline and give each held client its echo or an orderly close. Without the
+    /// descriptor headroom (<c>--descriptor-headroom 0</c>) it aborted ("Out of memory.", exit 134): .NET starts a new
+    /// thread to deliver SIGTERM, and that thread could not open the files it reads at start.
+    /// </summary>
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("poll")]
+    public void TcpEchoExitsZeroOnSigtermWhileEveryClientSlotIsTaken(string backend)
+    {
+        using var server = EchoProcess.Start(SigtermLimit, "--backend", backend); // the program's default headroom: 4
+        var clients = new List<Client>();
+        try
+        {
+            for (int i = 0; i < Clients; i++)
+            {
+                clients.Add(new Client(server.EndPoint, i));
+            }
+
+            Eventually(() => Poll(clients) && clients.All(c => c.State != ClientState.Waiting), "every client echoed or shed");
+            var held = clients.Where(c => c.State == ClientState.Echoed).ToList();
+            output.WriteLine($"{backend}: held {held.Count} of {Clients}, {server.OpenDescriptors()} descriptors open at limit {SigtermLimit}");
+            Assert.True(held.Count > 0 && held.Count < Clients, $"held {held.Count} of {Clients}: the limit was not reached, or nobody was served");
+
+            foreach (Client client in clients.Except(held))
+            {
+                client.Dispose();
+            }
+
+            held.ForEach(c => c.Send("bye\n")); // in flight when the signal comes
+            (int exit, string printed) = server.Terminate();
+            Assert.True(exit == 0, $"exit code {exit}: {printed}");
+
+            // The echo, if the server read the line before it stopped, then an orderly close (no reset).
+            foreach (Client client in held)
+            {
+                string rest = client.ReceiveUntilClosed();
+                Assert.True(rest is "" or "bye\n", $"after SIGTERM a held client got '{rest}'");
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
         }
     }
 
@@ -185,6 +235,24 @@ public class ExhaustionTests(ITestOutputHelper output)
             catch (ObjectDisposedException)
             {
             }
+        }
+
+        public void Send(string line) => _socket.Send(System.Text.Encoding.ASCII.GetBytes(line));
+
+        /// <summary>Everything up to the peer's orderly close; a reset or a 10 s silence throws.</summary>
+        public string ReceiveUntilClosed()
+        {
+            _socket.Blocking = true;
+            _socket.ReceiveTimeout = 10_000;
+            var received = new List<byte>();
+            var buffer = new byte[256];
+            int n;
+            while ((n = _socket.Receive(buffer)) > 0)
+            {
+                received.AddRange(buffer.AsSpan(0, n));
+            }
+
+            return System.Text.Encoding.ASCII.GetString(received.ToArray());
         }
 
         public void Dispose()

@@ -48,6 +48,8 @@ public sealed class MisuseSweepTests(ITestOutputHelper output) : IDisposable
         ["AcceptLoop.Shed"] = "statistics stay readable after Dispose",
         ["AcceptLoop.Exhausted"] = "statistics stay readable after Dispose",
         ["AcceptLoop.Pauses"] = "statistics stay readable after Dispose",
+        ["AcceptLoop.MaxConnections"] = "statistics stay readable after Dispose (MiniRedis prints it at shutdown)",
+        ["AcceptLoop.OpenConnections"] = "statistics stay readable after Dispose",
         ["AcceptLoop.IsPaused"] = "state, readable after Dispose",
         ["AcceptLoop.IsStopped"] = "state, readable after Dispose (true)",
         ["ChannelSource.Completion"] = "the channel's completion task, readable after Dispose",

@@ -1,4 +1,5 @@
 using MiniRedis.Protocol;
+using Polling.Net;
 
 namespace MiniRedis.Server;
 
@@ -28,14 +29,9 @@ public sealed record MiniRedisOptions
     /// free below the process's limit, counted once it has opened its own; a client beyond that is accepted and closed at
     /// once. <see langword="null"/> (the default): no such bound, clients are shed only when descriptors run out.
     /// </summary>
-    /// <remarks>
-    /// The program sets <see cref="SignalHeadroom"/>: .NET handles SIGTERM and SIGINT on a new thread, and starting one
-    /// opens two files (the thread reads /sys/devices/system/cpu/possible, its creator names it through
-    /// /proc/self/task/ID/comm; seen with strace on .NET 10). With no descriptor free the process aborts ("Out of
-    /// memory.") instead of shutting down. redis keeps 32 free (CONFIG_MIN_RESERVED_FDS).
-    /// </remarks>
+    /// <remarks>The program sets <see cref="SignalHeadroom"/>; why, and how the cap is counted: <see cref="AcceptLoopOptions.DescriptorHeadroom"/>.</remarks>
     public int? DescriptorHeadroom { get; init; }
 
     /// <summary>The two descriptors the runtime needs to start its signal-handling thread, and two to spare.</summary>
-    public const int SignalHeadroom = 4;
+    public const int SignalHeadroom = AcceptLoopOptions.SignalHeadroom;
 }

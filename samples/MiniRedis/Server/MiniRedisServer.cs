@@ -52,7 +52,6 @@ public sealed class MiniRedisServer : IDisposable
     private readonly ConnectionTable<Connection> _connections = new(FirstConnectionToken, capacity: 256);
     private readonly Events _events = new(1024);
     private long _nextClientId = 1;
-    private int _maxClients = int.MaxValue;
     private volatile bool _stopping;
 
     /// <summary>Binds the listener and prepares the loop; call <see cref="Run()"/> to serve.</summary>
@@ -67,7 +66,8 @@ public sealed class MiniRedisServer : IDisposable
         {
             TcpListener listener = TcpListener.Bind(endpoint);
             LocalEndPoint = listener.LocalEndPoint;
-            _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken);
+            _accept = new AcceptLoop(_poll.Registry, listener, ListenerToken, AcceptRetryToken,
+                new AcceptLoopOptions { DescriptorHeadroom = _options.DescriptorHeadroom });
             _stop = new Waker(_poll.Registry, StopToken);
             _expiry = new TimerWheel(capacity: 1024);
             _poll.Registry.Register(_expiry, ExpiryToken, Interest.Readable);
@@ -99,10 +99,10 @@ public sealed class MiniRedisServer : IDisposable
     public long AcceptedConnections => _accept.Accepted;
 
     /// <summary>The most clients held at once (<see cref="MiniRedisOptions.DescriptorHeadroom"/>); <see cref="int.MaxValue"/> when unbounded.</summary>
-    public int MaxClients => _maxClients;
+    public int MaxClients => _accept.MaxConnections;
 
-    /// <summary>Connections accepted and closed at once because <see cref="MaxClients"/> were held.</summary>
-    public long ShedConnections { get; private set; }
+    /// <summary>Connections accepted and closed at once because <see cref="MaxClients"/> were held or descriptors ran out.</summary>
+    public long ShedConnections => _accept.Shed;
 
     /// <summary>The most reply bytes ever queued for one client (bounded by the high-water mark plus one batch).</summary>
     public int PeakOutputBytes { get; private set; }
@@ -123,7 +123,6 @@ public sealed class MiniRedisServer : IDisposable
     /// <summary>Serves on the calling thread until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
-        LimitClients();
         while (!_stopping)
         {
             RunOnce();
@@ -173,26 +172,10 @@ public sealed class MiniRedisServer : IDisposable
         _poll.Dispose();
     }
 
-    /// <summary>Sets <see cref="MaxClients"/> from <see cref="MiniRedisOptions.DescriptorHeadroom"/>, once everything the program opens at start-up is open.</summary>
-    private void LimitClients()
-    {
-        if (_options.DescriptorHeadroom is int headroom && _maxClients == int.MaxValue)
-        {
-            _maxClients = Math.Max(1, DescriptorBudget.Free() - headroom);
-        }
-    }
-
     private void AcceptAll()
     {
         while (_accept.TryAccept(out TcpStream? stream))
         {
-            if (_connections.Count >= _maxClients)
-            {
-                stream.Dispose();   // maxclients: shed, as at the descriptor limit, and keep the headroom free
-                ShedConnections++;
-                continue;
-            }
-
             stream.NoDelay = true;
             var connection = new Connection(stream, _options.Limits, _nextClientId++, _options.OutputHighWaterMark);
             Token token = _connections.Add(connection);
@@ -304,6 +287,7 @@ public sealed class MiniRedisServer : IDisposable
         {
             connection.Output.Clear();
             connection.Stream.Dispose();
+            _accept.ConnectionClosed(); // counts the clients held against MaxClients, resumes a paused loop at once
         }
     }
 }

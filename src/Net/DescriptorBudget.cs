@@ -1,12 +1,13 @@
 using System.Globalization;
 
-namespace HttpPing;
+namespace Polling.Net;
 
 /// <summary>How many more descriptors this process may open: its soft RLIMIT_NOFILE less those open now.</summary>
 internal static class DescriptorBudget
 {
-    /// <summary>Reads /proc/self/limits and lists /proc/self/fd (at start-up: both open a descriptor for a moment).</summary>
-    public static int Free()
+    /// <summary>Reads /proc/self/limits and lists /proc/self/fd (each opens a descriptor for a moment).</summary>
+    /// <exception cref="IOException">A /proc file could not be read (e.g. no descriptor is free).</exception>
+    public static long Free()
     {
         long limit = long.MaxValue;
         foreach (string line in File.ReadLines("/proc/self/limits"))
@@ -24,6 +25,6 @@ internal static class DescriptorBudget
 
         // The listing's own directory descriptor is among the entries.
         int open = Directory.GetFileSystemEntries("/proc/self/fd").Length - 1;
-        return (int)Math.Min(int.MaxValue, limit - open);
+        return Math.Max(0, limit - open);
     }
 }
