@@ -19,7 +19,7 @@ public class DescriptorHeadroomTests
     private const int Clients = 40;
 
     [Fact]
-    public void WithoutAHeadroomThereIsNoCap()
+    public void Without_a_headroom_there_is_no_cap()
     {
         using var poll = new Poll();
         using var accept = new AcceptLoop(poll.Registry, TcpListener.Bind(LoopbackAny), Listener, Retry);
@@ -34,7 +34,7 @@ public class DescriptorHeadroomTests
     }
 
     [Fact]
-    public void ClientsOverTheCapAreShedAndServedAgainOnceOneCloses()
+    public void Clients_over_the_cap_are_shed_and_served_again_once_one_closes()
     {
         using var poll = new Poll();
         using var listener = TcpListener.Bind(LoopbackAny);
@@ -89,7 +89,7 @@ public class DescriptorHeadroomTests
     }
 
     [Fact]
-    public void AHeadroomLargerThanTheBudgetStillServesOneClient()
+    public void A_headroom_larger_than_the_budget_still_serves_one_client()
     {
         using var poll = new Poll();
         using var accept = new AcceptLoop(poll.Registry, TcpListener.Bind(LoopbackAny), Listener, Retry,
@@ -109,7 +109,7 @@ public class DescriptorHeadroomTests
     }
 
     [Fact]
-    public void ClosingMoreThanWasAcceptedDoesNotRaiseTheCap()
+    public void Closing_more_than_was_accepted_does_not_raise_the_cap()
     {
         using var poll = new Poll();
         using var accept = new AcceptLoop(poll.Registry, TcpListener.Bind(LoopbackAny), Listener, Retry,
@@ -120,7 +120,7 @@ public class DescriptorHeadroomTests
     }
 
     [Fact]
-    public void ANegativeHeadroomIsRefused()
+    public void A_negative_headroom_is_refused()
     {
         using var poll = new Poll();
         using var listener = TcpListener.Bind(LoopbackAny);

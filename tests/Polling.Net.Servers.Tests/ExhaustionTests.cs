@@ -122,7 +122,7 @@ public class ExhaustionTests(ITestOutputHelper output)
     [Theory]
     [InlineData("epoll")]
     [InlineData("poll")]
-    public void TcpEchoExitsZeroOnSigtermWhileEveryClientSlotIsTaken(string backend)
+    public void Tcp_echo_exits_zero_on_sigterm_while_every_client_slot_is_taken(string backend)
     {
         using var server = EchoProcess.Start(SigtermLimit, "--backend", backend); // the program's default headroom: 4
         var clients = new List<Client>();

@@ -16,7 +16,7 @@ public class WorkerOffloadExhaustionTests(ITestOutputHelper output)
     private const int Clients = 300;
 
     [Fact]
-    public void AtTheLimitItShedsRunsJobsServesAgainAndExitsZeroOnSigterm()
+    public void At_the_limit_it_sheds_runs_jobs_serves_again_and_exits_zero_on_sigterm()
     {
         using var server = EchoProcess.Start(typeof(WorkerOffload.WorkerOffloadServer).Assembly.Location, Limit);
         var clients = new List<Socket>();
