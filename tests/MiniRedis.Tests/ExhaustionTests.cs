@@ -1,3 +1,4 @@
+using Polling.TestSupport;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
@@ -171,51 +172,11 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
         }
     }
 
-    private static Socket Connect(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000, SendTimeout = 10_000 };
-        socket.Connect(System.Net.IPAddress.Loopback, port);
-        return socket;
-    }
+    private static Socket Connect(int port) => BlockingClient.Connect(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
 
-    /// <summary>Receives <paramref name="length"/> bytes, or what came before the peer closed or reset ("" when shed).</summary>
-    private static string ReceiveOrClosed(Socket socket, int length)
-    {
-        var buffer = new byte[length];
-        int received = 0;
-        try
-        {
-            while (received < length)
-            {
-                int n = socket.Receive(buffer, received, length - received, SocketFlags.None);
-                if (n == 0)
-                {
-                    break;
-                }
+    private static string ReceiveOrClosed(Socket socket, int length) => Resp.Text(BlockingClient.ReceiveOrClosed(socket, length));
 
-                received += n;
-            }
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-        }
-
-        return Resp.Text(buffer.AsSpan(0, received));
-    }
-
-    /// <summary>Everything up to the peer's orderly close; a reset or a 10 s silence throws.</summary>
-    private static string ReceiveUntilClosed(Socket socket)
-    {
-        var received = new List<byte>();
-        var buffer = new byte[256];
-        int n;
-        while ((n = socket.Receive(buffer)) > 0)
-        {
-            received.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return Resp.Text(received.ToArray());
-    }
+    private static string ReceiveUntilClosed(Socket socket) => Resp.Text(BlockingClient.ReceiveUntilClosed(socket));
 
     private static void Eventually(Func<bool> condition, Func<string> what)
     {

@@ -1,3 +1,4 @@
+using Polling.TestSupport;
 using System.Text;
 using Xunit.Abstractions;
 using static Polling.Net.Servers.Tests.Helpers;
@@ -89,49 +90,9 @@ public class WorkerOffloadExhaustionTests(ITestOutputHelper output)
         return held;
     }
 
-    private static Socket Connect(EchoProcess server)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000, SendTimeout = 10_000 };
-        socket.Connect(server.EndPoint);
-        return socket;
-    }
+    private static Socket Connect(EchoProcess server) => BlockingClient.Connect(server.EndPoint);
 
-    /// <summary>Receives <paramref name="length"/> bytes, or what came before the peer closed or reset ("" when shed).</summary>
-    private static string Receive(Socket socket, int length)
-    {
-        var buffer = new byte[length];
-        int received = 0;
-        try
-        {
-            while (received < length)
-            {
-                int n = socket.Receive(buffer, received, length - received, SocketFlags.None);
-                if (n == 0)
-                {
-                    break;
-                }
+    private static string Receive(Socket socket, int length) => Encoding.ASCII.GetString(BlockingClient.ReceiveOrClosed(socket, length));
 
-                received += n;
-            }
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-        }
-
-        return Encoding.ASCII.GetString(buffer, 0, received);
-    }
-
-    /// <summary>Everything up to the peer's orderly close; a reset or a 10 s silence throws.</summary>
-    private static string ReceiveUntilClosed(Socket socket)
-    {
-        var received = new List<byte>();
-        var buffer = new byte[256];
-        int n;
-        while ((n = socket.Receive(buffer)) > 0)
-        {
-            received.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return Encoding.ASCII.GetString(received.ToArray());
-    }
+    private static string ReceiveUntilClosed(Socket socket) => Encoding.ASCII.GetString(BlockingClient.ReceiveUntilClosed(socket));
 }
