@@ -23,6 +23,9 @@ internal static unsafe partial class NativeMethods
     public const int TFD_CLOEXEC = 0x80000;
     public const int TFD_TIMER_ABSTIME = 1;
 
+    // Tmds.LibC 0.5 has no getrlimit either.
+    public const int RLIMIT_NOFILE = 7;
+
     /// <summary><c>poll</c>: Tmds.LibC 0.5 declares it without <c>SetLastError</c>, so its <c>errno</c> after EINTR is stale.</summary>
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
     public static partial int poll(pollfd* fds, ulong nfds, int timeout);
@@ -123,6 +126,17 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "clock_gettime")]
     public static partial int clock_gettime(int clockid, timespec* time);
+
+    [LibraryImport(Libc, SetLastError = true, EntryPoint = "getrlimit")]
+    public static partial int getrlimit(int resource, rlimit* limit);
+
+    /// <summary><c>struct rlimit</c>: the soft (<c>rlim_cur</c>) and hard (<c>rlim_max</c>) limit.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct rlimit
+    {
+        public ulong rlim_cur;
+        public ulong rlim_max;
+    }
 
     /// <summary><c>struct itimerspec</c> for timerfd.</summary>
     [StructLayout(LayoutKind.Sequential)]
