@@ -1,52 +1,43 @@
 namespace Polling.Tests;
 
-/// <summary>Counts this process's open descriptors, for leak tests (run them in the DescriptorCounting collection).</summary>
+/// <summary>
+/// Finds descriptors a test opened and left open, for leak tests (run them in the DescriptorCounting collection).
+/// Descriptors are compared by identity ("7 -> socket:[123]"), not counted: a descriptor that something else in
+/// the process closes meanwhile (a finalizer of an earlier test's garbage, the runtime's own pipes) neither hides a
+/// leak nor fakes one.
+/// </summary>
 internal static class Descriptors
 {
     /// <summary>
-    /// Open descriptors that are not files: sockets, pipes, epoll/eventfd/timerfd — what sources own.
-    /// Files are left out because the runtime maps assemblies it loads lazily (two descriptors each,
-    /// e.g. Microsoft.Win32.Registry.dll appearing mid-run), and that is not our leak.
+    /// The open descriptors that are not files — sockets, pipes, epoll/eventfd/timerfd, what sources own — after
+    /// earlier tests' garbage is finalized. Call it once nothing of the test's own objects exists yet (after a
+    /// warm-up round, so that what the runtime opens lazily is already open). Files are left out because the
+    /// runtime maps assemblies it loads lazily (two descriptors each), and that is not our leak.
     /// </summary>
-    public static int Count() => Directory.GetFileSystemEntries("/proc/self/fd").Count(path => !IsFile(path));
-
-    private static bool IsFile(string path)
+    public static Snapshot Baseline()
     {
-        try
-        {
-            return new FileInfo(path).LinkTarget?.StartsWith('/') != false;
-        }
-        catch (IOException)
-        {
-            return true; // closed while we looked: not ours to count
-        }
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Take();
     }
 
-    /// <summary>"3 -> socket:[123], ..." for a failure message.</summary>
-    public static string Describe() => string.Join(", ",
-        Directory.GetFileSystemEntries("/proc/self/fd").Where(path => !IsFile(path)).Select(path =>
-        {
-            try
-            {
-                return $"{Path.GetFileName(path)} -> {new FileInfo(path).LinkTarget}";
-            }
-            catch (IOException)
-            {
-                return Path.GetFileName(path);
-            }
-        }));
+    /// <summary>The open non-file descriptors now, with no collection.</summary>
+    public static Snapshot Take() => new(Open().ToHashSet());
+
+    /// <summary>Descriptors open now that were not open in <paramref name="before"/>.</summary>
+    public static IReadOnlyList<string> OpenedSince(Snapshot before) => Open().Where(entry => !before.Entries.Contains(entry)).ToList();
 
     /// <summary>
-    /// Asserts that the count is back to <paramref name="before"/> exactly, with no collection: the caller keeps the
-    /// objects it disposed alive (<paramref name="keepAlive"/>), so a Dispose that forgot to close cannot be rescued
-    /// by a SafeHandle finalizer. Take <paramref name="before"/> after a warm-up round, so that what the runtime opens
-    /// lazily is already open.
+    /// Asserts that no descriptor opened since <paramref name="before"/> is still open, with no collection: the
+    /// caller keeps the objects it disposed alive (<paramref name="keepAlive"/>), so a Dispose that forgot to close
+    /// cannot be rescued by a SafeHandle finalizer.
     /// </summary>
-    public static void AssertBackTo(int before, object? keepAlive = null)
+    public static void AssertNoneLeakedSince(Snapshot before, object? keepAlive = null)
     {
-        int now = Count();
+        IReadOnlyList<string> opened = OpenedSince(before);
         GC.KeepAlive(keepAlive);
-        Assert.True(now == before, $"{now - before} descriptor(s) leaked: {before} open before, {now} after (objects alive, no collection); open now: {Describe()}");
+        Assert.True(opened.Count == 0, $"{opened.Count} descriptor(s) leaked (objects alive, no collection): {string.Join(", ", opened)}");
     }
 
     /// <summary>Asserts that every handle in <paramref name="handles"/> is closed (each source's Dispose really closed).</summary>
@@ -54,5 +45,34 @@ internal static class Descriptors
     {
         int open = handles.Count(handle => !handle.IsClosed);
         Assert.True(open == 0, $"{open} {what} left their descriptor open after Dispose");
+    }
+
+    /// <summary>"3 -> socket:[123]" for every open descriptor that is not a file.</summary>
+    private static IEnumerable<string> Open()
+    {
+        foreach (string path in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(path).LinkTarget;
+            }
+            catch (IOException)
+            {
+                continue; // closed while we looked (or the directory's own descriptor): not ours to count
+            }
+
+            if (target is not null && !target.StartsWith('/'))
+            {
+                yield return $"{Path.GetFileName(path)} -> {target}";
+            }
+        }
+    }
+
+    /// <summary>A set of open descriptors, from <see cref="Baseline"/> or <see cref="Take"/>.</summary>
+    public sealed record Snapshot(HashSet<string> Entries)
+    {
+        /// <summary>How many descriptors the snapshot holds.</summary>
+        public int Count => Entries.Count;
     }
 }

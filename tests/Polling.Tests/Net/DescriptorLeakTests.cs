@@ -24,10 +24,7 @@ public class DescriptorLeakTests
         string path = "\0polling-leak-" + Guid.NewGuid().ToString("N");
         using var unixListener = UnixListener.Bind(path);
         RoundOfEverything(poll, listener, unixListener, path, 20, []); // warm up lazily opened runtime descriptors
-        // Let other tests' leftovers finalize before the baseline (nothing of this test's rounds exists yet).
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline(); // after other tests' leftovers are finalized
 
         var handles = new List<System.Runtime.InteropServices.SafeHandle>();
         for (int round = 0; round < 10; round++)
@@ -36,7 +33,7 @@ public class DescriptorLeakTests
         }
 
         Descriptors.AssertAllClosed(handles, "streams");
-        Descriptors.AssertBackTo(before, handles);
+        Descriptors.AssertNoneLeakedSince(before, handles);
     }
 
     [Fact]
@@ -51,14 +48,14 @@ public class DescriptorLeakTests
 
         var handles = new List<System.Runtime.InteropServices.SafeHandle>();
         Fail(taken, closed, handles); // warm up
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline();
         for (int i = 0; i < 500; i++)
         {
             Fail(taken, closed, handles);
         }
 
         Descriptors.AssertAllClosed(handles, "refused connects");
-        Descriptors.AssertBackTo(before, handles);
+        Descriptors.AssertNoneLeakedSince(before, handles);
 
         static void Fail(TcpListener taken, IPEndPoint closed, List<System.Runtime.InteropServices.SafeHandle> handles)
         {

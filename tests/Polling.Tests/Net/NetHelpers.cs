@@ -128,9 +128,6 @@ internal static class NetHelpers
         return result;
     }
 
-    /// <summary>Open descriptors that sources could own; see <see cref="Descriptors.Count"/>.</summary>
-    public static int OpenDescriptorCount() => Descriptors.Count();
-
     /// <summary>Whether IPv6 loopback (::1) can be bound here.</summary>
     public static bool HasIPv6Loopback()
     {

@@ -18,10 +18,7 @@ public sealed class PipeResourceTests
             r.Dispose();
         }
 
-        // Let other tests' leftovers finalize before the baseline (nothing of this test's loop exists yet).
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline(); // after other tests' leftovers are finalized
         var ends = new List<IDisposable>(20_000);
         var handles = new List<System.Runtime.InteropServices.SafeHandle>(20_000);
         for (int i = 0; i < 10_000; i++)
@@ -41,7 +38,7 @@ public sealed class PipeResourceTests
         }
 
         Descriptors.AssertAllClosed(handles, "pipe ends");
-        Descriptors.AssertBackTo(before, ends);
+        Descriptors.AssertNoneLeakedSince(before, ends);
     }
 }
 

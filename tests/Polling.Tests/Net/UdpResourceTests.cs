@@ -18,10 +18,7 @@ public sealed class UdpDescriptorTests
             UdpSocket.Bind(LoopbackAny).Dispose();
         }
 
-        // Let other tests' leftovers finalize before the baseline (nothing of this test's loop exists yet).
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline(); // after other tests' leftovers are finalized
         var sockets = new List<UdpSocket>(10_000);
         for (int i = 0; i < 10_000; i++)
         {
@@ -36,23 +33,20 @@ public sealed class UdpDescriptorTests
         }
 
         Descriptors.AssertAllClosed(sockets.Select(s => s.Handle), "UDP sockets");
-        Descriptors.AssertBackTo(before, sockets);
+        Descriptors.AssertNoneLeakedSince(before, sockets);
     }
 
     [Fact]
     public void FailedBinds_leak_no_descriptors()
     {
         using var taken = UdpSocket.Bind(LoopbackAny);
-        // Let other tests' leftovers finalize before the baseline; the failed binds create no object to rescue.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline(); // after other tests' leftovers are finalized
         for (int i = 0; i < 1_000; i++)
         {
             Assert.Throws<SocketException>(() => UdpSocket.Bind(taken.LocalEndPoint));
         }
 
-        Descriptors.AssertBackTo(before);
+        Descriptors.AssertNoneLeakedSince(before);
     }
 }
 

@@ -80,10 +80,7 @@ public sealed class UnixDatagramDescriptorTests
             b.Dispose();
         }
 
-        // Let other tests' leftovers finalize before the baseline (nothing of this test's loop exists yet).
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline(); // after other tests' leftovers are finalized
         var sockets = new List<UnixDatagram>(30_000);
         for (int i = 0; i < 10_000; i++)
         {
@@ -99,7 +96,7 @@ public sealed class UnixDatagramDescriptorTests
         }
 
         Descriptors.AssertAllClosed(sockets.Select(s => s.Handle), "Unix datagram sockets");
-        Descriptors.AssertBackTo(before, sockets);
+        Descriptors.AssertNoneLeakedSince(before, sockets);
     }
 
     [Fact]
@@ -107,16 +104,13 @@ public sealed class UnixDatagramDescriptorTests
     {
         string name = "\0polling-dgram-leak-" + Guid.NewGuid().ToString("N");
         using var taken = UnixDatagram.Bind(name);
-        // Let other tests' leftovers finalize before the baseline; the failed binds create no object to rescue.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int before = OpenDescriptorCount();
+        var before = Descriptors.Baseline(); // after other tests' leftovers are finalized
         for (int i = 0; i < 1_000; i++)
         {
             Assert.Throws<SocketException>(() => UnixDatagram.Bind(name));
         }
 
-        Descriptors.AssertBackTo(before);
+        Descriptors.AssertNoneLeakedSince(before);
     }
 }
 

@@ -46,7 +46,7 @@ public sealed class SourceLifetimeTests(ITestOutputHelper output)
         using var poll = new Poll();
         // The runtime opens its signal-handling pipe with the first PosixSignalRegistration: not ours to count.
         Make(kind, poll.Registry).Source.Dispose();
-        int before = Descriptors.Count();
+        var before = Descriptors.Baseline();
         var subjects = new List<Subject>();
         for (int i = 0; i < 100; i++)
         {
@@ -55,16 +55,14 @@ public sealed class SourceLifetimeTests(ITestOutputHelper output)
             subjects.Add(subject);
         }
 
-        Assert.Equal(before + 100, Descriptors.Count());
+        Assert.Equal(100, Descriptors.OpenedSince(before).Count);
         foreach (Subject subject in subjects)
         {
             subject.Source.Dispose();
             Assert.True(subject.Handle.IsClosed, $"{kind}.Dispose left its descriptor open");
         }
 
-        int after = Descriptors.Count();
-        GC.KeepAlive(subjects);
-        Assert.True(after == before, $"{kind}: {before} descriptors before, {after} after disposing 100 (objects alive): {Descriptors.Describe()}");
+        Descriptors.AssertNoneLeakedSince(before, subjects);
         Assert.Equal(0, poll.Wait(new Events(4), TimeSpan.Zero));
     }
 
@@ -80,7 +78,7 @@ public sealed class SourceLifetimeTests(ITestOutputHelper output)
         const int Rounds = 300;
         using var poll = new Poll(backend);
         Make(kind, poll.Registry).Source.Dispose();
-        int before = Descriptors.Count();
+        var before = Descriptors.Baseline();
         int registered = 0, refused = 0;
         var subjects = new List<Subject>(Rounds);
         for (int round = 0; round < Rounds; round++)
@@ -123,9 +121,7 @@ public sealed class SourceLifetimeTests(ITestOutputHelper output)
         var events = new Events(16);
         int stray = poll.Wait(events, TimeSpan.Zero);
         Assert.True(stray == 0, $"{kind}/{backend}: {stray} event(s) after every source was disposed, first token {(stray > 0 ? (ulong)events[0].Token : 0)}");
-        int after = Descriptors.Count();
-        GC.KeepAlive(subjects);
-        Assert.True(after == before, $"{kind}/{backend}: {before} descriptors before, {after} after: {Descriptors.Describe()}");
+        Descriptors.AssertNoneLeakedSince(before, subjects);
         output.WriteLine($"{kind}/{backend}: {Rounds} races, {registered} registered then closed, {refused} refused with ObjectDisposedException");
     }
 
