@@ -32,8 +32,11 @@ internal static class ChildProcess
         start.ArgumentList.Add("--child");
         start.ArgumentList.Add(scenario);
         using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        // Process.Dispose leaves streams the caller has touched open: dispose them here, or their pipes wait for the
+        // finalizer, and a collection during a descriptor-counting test elsewhere closes them under its feet.
+        using StreamReader output = process.StandardOutput, errors = process.StandardError;
+        Task<string> stdout = output.ReadToEndAsync();
+        Task<string> stderr = errors.ReadToEndAsync();
         if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
         {
             process.Kill(entireProcessTree: true);

@@ -86,9 +86,12 @@ public class TcpEchoTests
             RedirectStandardError = true,
         };
         using Process process = Process.Start(start)!;
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
         try
         {
-            string? line = process.StandardOutput.ReadLine();
+            Task<string?> firstLine = output.ReadLineAsync();
+            Assert.True(firstLine.Wait(Deadline), "the program did not print where it listens");
+            string? line = firstLine.Result;
             Assert.NotNull(line);
             Assert.Matches(@"^listening on 127\.0\.0\.1:\d+$", line);
             int port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
@@ -111,13 +114,14 @@ public class TcpEchoTests
             Assert.Equal(0, Tmds.Linux.LibC.kill(process.Id, Tmds.Linux.LibC.SIGTERM));
             Assert.True(process.WaitForExit((int)Deadline.TotalMilliseconds), "the server exits after SIGTERM");
             Assert.Equal(0, process.ExitCode);
-            Assert.Contains("stopped after 1 connections", process.StandardOutput.ReadToEnd());
+            Assert.Contains("stopped after 1 connections", output.ReadToEnd());
         }
         finally
         {
             if (!process.HasExited)
             {
                 process.Kill();
+                process.WaitForExit();
             }
         }
     }

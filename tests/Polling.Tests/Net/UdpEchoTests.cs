@@ -158,9 +158,12 @@ public sealed class UdpEchoTests
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("0");
         using var process = Process.Start(start)!;
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
         try
         {
-            string? line = process.StandardOutput.ReadLine();
+            Task<string?> firstLine = output.ReadLineAsync();
+            Assert.True(firstLine.Wait(Deadline), "the program did not print where it listens");
+            string? line = firstLine.Result;
             Assert.NotNull(line);
             Assert.Matches(@"^listening on 127\.0\.0\.1:\d+$", line);
             int port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
@@ -174,13 +177,14 @@ public sealed class UdpEchoTests
             Assert.Equal(0, Tmds.Linux.LibC.kill(process.Id, Tmds.Linux.LibC.SIGTERM));
             Assert.True(process.WaitForExit((int)Deadline.TotalMilliseconds), "UdpEcho did not exit after SIGTERM.");
             Assert.Equal(0, process.ExitCode);
-            Assert.Contains("stopped after echoing 1 datagrams", process.StandardOutput.ReadToEnd());
+            Assert.Contains("stopped after echoing 1 datagrams", output.ReadToEnd());
         }
         finally
         {
             if (!process.HasExited)
             {
                 process.Kill();
+                process.WaitForExit();
             }
         }
     }
@@ -197,9 +201,17 @@ public sealed class UdpEchoTests
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "UdpEcho.dll"));
         start.ArgumentList.Add("70000");
         using var process = Process.Start(start)!;
-        Assert.True(process.WaitForExit((int)Deadline.TotalMilliseconds));
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
+        Task<string> error = errors.ReadToEndAsync();
+        if (!process.WaitForExit((int)Deadline.TotalMilliseconds))
+        {
+            process.Kill();
+            process.WaitForExit();
+            Assert.Fail("UdpEcho did not exit on a bad port");
+        }
+
         Assert.Equal(2, process.ExitCode);
-        Assert.Contains("usage: UdpEcho [port]", process.StandardError.ReadToEnd());
+        Assert.Contains("usage: UdpEcho [port]", error.Result);
     }
 
     private static Socket Client()

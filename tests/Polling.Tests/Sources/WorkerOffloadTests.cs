@@ -25,7 +25,16 @@ public sealed class WorkerOffloadTests
         public Client(EndPoint server)
         {
             _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            _socket.Connect(server);
+            try
+            {
+                _socket.Connect(server);
+            }
+            catch
+            {
+                _socket.Dispose(); // a refused connect (the Stop test expects one) must not leave the socket to the finalizer
+                throw;
+            }
+
             _socket.ReceiveTimeout = (int)Loop.Patience.TotalMilliseconds;
         }
 
@@ -205,9 +214,12 @@ public sealed class WorkerOffloadTests
             UseShellExecute = false,
         };
         using Process process = Process.Start(start)!;
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
         try
         {
-            string? first = process.StandardOutput.ReadLine();
+            Task<string?> firstLine = output.ReadLineAsync();
+            Assert.True(firstLine.Wait(Loop.Patience), "the program did not print where it listens");
+            string? first = firstLine.Result;
             Assert.NotNull(first);
             Assert.StartsWith("listening on 127.0.0.1:", first);
             var endpoint = IPEndPoint.Parse(first["listening on ".Length..]);
@@ -221,8 +233,8 @@ public sealed class WorkerOffloadTests
             Assert.Equal("done 300", client.ReadLine());
             Assert.Null(client.ReadLine());
             Assert.True(process.WaitForExit(Loop.Patience), "the sample did not exit after the signal");
-            string rest = process.StandardOutput.ReadToEnd();
-            _output.WriteLine(first + "\n" + rest + process.StandardError.ReadToEnd());
+            string rest = output.ReadToEnd();
+            _output.WriteLine(first + "\n" + rest + errors.ReadToEnd());
             Assert.Equal(0, process.ExitCode);
             Assert.Contains($"stopped ({signal})", rest);
         }
@@ -231,6 +243,7 @@ public sealed class WorkerOffloadTests
             if (!process.HasExited)
             {
                 process.Kill();
+                process.WaitForExit();
             }
         }
     }
