@@ -32,9 +32,17 @@ public class ProgramTests
     {
         var start = ServerProcess.StartInfo(arguments.Split(' '));
         using Process process = Process.Start(start)!;
-        Assert.True(process.WaitForExit((int)RawClient.Deadline.TotalMilliseconds));
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
+        Task<string> error = errors.ReadToEndAsync();
+        if (!process.WaitForExit(ServerProcess.Deadline))
+        {
+            process.Kill();
+            process.WaitForExit();
+            Assert.Fail($"HttpPing {arguments} did not exit");
+        }
+
         Assert.Equal(2, process.ExitCode);
-        Assert.Contains("usage: HttpPing PORT", process.StandardError.ReadToEnd());
+        Assert.Contains("usage: HttpPing PORT", error.Result);
     }
 
     [CurlFact]
@@ -102,7 +110,7 @@ public class ProgramTests
 
         // Descriptors come back as the clients leave: a new client is served (retry while the server closes the old ones).
         bool answered = false;
-        for (var clock = Stopwatch.StartNew(); !answered && clock.Elapsed < RawClient.Deadline;)
+        for (var clock = Stopwatch.StartNew(); !answered && clock.Elapsed < ServerProcess.Deadline;)
         {
             using var client = new RawClient(endpoint);
             client.Send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -178,7 +186,8 @@ public class ProgramTests
         }
 
         using Process curl = Process.Start(start)!;
-        string output = curl.StandardOutput.ReadToEnd();
+        using StreamReader stdout = curl.StandardOutput, stderr = curl.StandardError; // Process.Dispose leaves touched streams open
+        string output = stdout.ReadToEnd();
         Assert.True(curl.WaitForExit((int)RawClient.Deadline.TotalMilliseconds * 2), "curl finishes");
         return (curl.ExitCode, output);
     }
@@ -202,6 +211,9 @@ public sealed class CurlFactAttribute : FactAttribute
 /// <summary>The HttpPing program in a child process, started and waited for with deadlines.</summary>
 internal sealed class ServerProcess : IDisposable
 {
+    /// <summary>How long starting or stopping the program may take: generous, a loaded CI machine starts a runtime slowly.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
     private readonly Process _process;
 
     private ServerProcess(Process process, int port)
@@ -244,11 +256,15 @@ internal sealed class ServerProcess : IDisposable
     public static ServerProcess Start(string[] wrapper, string[] arguments)
     {
         Process process = Process.Start(StartInfo(wrapper, arguments))!;
-        string? line = process.StandardOutput.ReadLine();
+        Task<string?> read = process.StandardOutput.ReadLineAsync();
+        string? line = read.Wait(Deadline) ? read.Result : "(nothing within the deadline)";
         if (line is null || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
         {
             process.Kill();
-            throw new InvalidOperationException($"unexpected first line '{line}': {process.StandardError.ReadToEnd()}");
+            process.WaitForExit();
+            string errors = process.StandardError.ReadToEnd();
+            DisposeWithStreams(process);
+            throw new InvalidOperationException($"unexpected first line '{line}': {errors}");
         }
 
         int port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
@@ -260,7 +276,7 @@ internal sealed class ServerProcess : IDisposable
     public int Signal(int signal)
     {
         Assert.Equal(0, Tmds.Linux.LibC.kill(_process.Id, signal));
-        Assert.True(_process.WaitForExit((int)RawClient.Deadline.TotalMilliseconds), "the server exits after the signal");
+        Assert.True(_process.WaitForExit(Deadline), "the server exits after the signal");
         Output = _process.StandardOutput.ReadToEnd();
         return _process.ExitCode;
     }
@@ -273,6 +289,14 @@ internal sealed class ServerProcess : IDisposable
             _process.WaitForExit();
         }
 
-        _process.Dispose();
+        DisposeWithStreams(_process);
+    }
+
+    /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
+    private static void DisposeWithStreams(Process process)
+    {
+        process.StandardOutput.Dispose();
+        process.StandardError.Dispose();
+        process.Dispose();
     }
 }

@@ -191,6 +191,9 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
     /// <summary>The MiniRedis program as a child process under <c>prlimit</c>, started and stopped with deadlines.</summary>
     private sealed class ChildServer : IDisposable
     {
+        /// <summary>Starting a runtime on a loaded CI machine may take long: generous, it only bounds a failure.</summary>
+        private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
+
         private readonly Process _process;
         private readonly Task<string> _errors;
 
@@ -222,11 +225,13 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
             Process process = Process.Start(start)!;
             Task<string> errors = process.StandardError.ReadToEndAsync();
             Task<string?> line = process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(Deadline) || line.Result is not { } first || !first.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
+            if (!line.Wait(StartDeadline) || line.Result is not { } first || !first.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
             {
                 process.Kill();
                 process.WaitForExit();
-                throw new Xunit.Sdk.XunitException($"MiniRedis did not start under prlimit --nofile={descriptorLimit}: '{(line.IsCompleted ? line.Result : "(no line)")}' {errors.Result}");
+                string message = $"MiniRedis did not start under prlimit --nofile={descriptorLimit}: '{(line.IsCompleted ? line.Result : "(no line)")}' {errors.Result}";
+                DisposeWithStreams(process);
+                throw new Xunit.Sdk.XunitException(message);
             }
 
             return new ChildServer(process, errors, int.Parse(first[(first.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture));
@@ -259,7 +264,15 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
                 _process.WaitForExit();
             }
 
-            _process.Dispose();
+            DisposeWithStreams(_process);
+        }
+
+        /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
+        private static void DisposeWithStreams(Process process)
+        {
+            process.StandardOutput.Dispose();
+            process.StandardError.Dispose();
+            process.Dispose();
         }
     }
 }

@@ -106,17 +106,21 @@ public sealed partial class RedisToolsTests
             RedirectStandardError = true,
         };
         using var process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        if (input is not null)
+        using StreamReader stdout = process.StandardOutput, stderr = process.StandardError; // Process.Dispose leaves touched streams open
+        Task<string> output = stdout.ReadToEndAsync();
+        Task<string> errors = stderr.ReadToEndAsync();
+        using (StreamWriter stdin = process.StandardInput)
         {
-            process.StandardInput.Write(input);
+            if (input is not null)
+            {
+                stdin.Write(input);
+            }
         }
 
-        process.StandardInput.Close();
         if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
         {
             process.Kill();
+            process.WaitForExit();
             Assert.Fail($"{tool} {string.Join(' ', arguments)} did not finish within 120 s");
         }
 

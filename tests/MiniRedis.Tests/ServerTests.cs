@@ -159,10 +159,11 @@ public sealed class ServerTests
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "MiniRedis.dll");
         using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "0"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
         try
         {
-            Task<string?> line = process.StandardOutput.ReadLineAsync();
-            Assert.True(line.Wait(TimeSpan.FromSeconds(30)), "no 'listening on' line within 30 s");
+            Task<string?> line = output.ReadLineAsync();
+            Assert.True(line.Wait(TimeSpan.FromSeconds(60)), "no 'listening on' line within 60 s");
             Assert.Matches(@"^listening on 127\.0\.0\.1:\d+$", line.Result);
             int port = int.Parse(line.Result!.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
             using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 })
@@ -176,7 +177,7 @@ public sealed class ServerTests
                 kill.WaitForExit();
             }
 
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "still running 10 s after SIGTERM");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "still running 60 s after SIGTERM");
             Assert.Equal(0, process.ExitCode);
         }
         finally
@@ -184,6 +185,7 @@ public sealed class ServerTests
             if (!process.HasExited)
             {
                 process.Kill();
+                process.WaitForExit();
             }
         }
     }
@@ -193,9 +195,17 @@ public sealed class ServerTests
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "MiniRedis.dll");
         using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "70000"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
+        using StreamReader output = process.StandardOutput, errors = process.StandardError; // Process.Dispose leaves touched streams open
+        Task<string> error = errors.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill();
+            process.WaitForExit();
+            Assert.Fail("MiniRedis did not exit on a bad port within 60 s");
+        }
+
         Assert.Equal(2, process.ExitCode);
-        Assert.Contains("usage: MiniRedis [port]", process.StandardError.ReadToEnd());
+        Assert.Contains("usage: MiniRedis [port]", error.Result);
     }
 
     private static int ReplyLengthsOfPushes()

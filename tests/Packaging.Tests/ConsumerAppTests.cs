@@ -99,6 +99,7 @@ public sealed class ConsumerAppTests(PackedPackages packages) : IDisposable
         {
             server.Kill(entireProcessTree: true);
             server.WaitForExit();
+            server.StandardOutput.Dispose(); // Process.Dispose leaves a stream the caller touched open
         }
     }
 

@@ -48,7 +48,8 @@ internal sealed class EchoProcess : IDisposable
         Process process = Process.Start(start)!;
         try
         {
-            string? line = process.StandardOutput.ReadLine();
+            Task<string?> read = process.StandardOutput.ReadLineAsync();
+            string? line = read.Wait(TimeSpan.FromSeconds(60)) ? read.Result : "(nothing within 60 s)";
             if (line is null || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
             {
                 throw new Xunit.Sdk.XunitException($"{Path.GetFileNameWithoutExtension(program)} did not start: '{line}' {process.StandardError.ReadToEnd()}");
@@ -59,7 +60,8 @@ internal sealed class EchoProcess : IDisposable
         catch
         {
             process.Kill();
-            process.Dispose();
+            process.WaitForExit();
+            DisposeWithStreams(process);
             throw;
         }
     }
@@ -97,6 +99,14 @@ internal sealed class EchoProcess : IDisposable
             _process.WaitForExit();
         }
 
-        _process.Dispose();
+        DisposeWithStreams(_process);
+    }
+
+    /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
+    private static void DisposeWithStreams(Process process)
+    {
+        process.StandardOutput.Dispose();
+        process.StandardError.Dispose();
+        process.Dispose();
     }
 }

@@ -26,10 +26,24 @@ internal sealed class ServerProcess : IDisposable
         start.ArgumentList.Add(backend.ToString());
         start.ArgumentList.Add(connections.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _process = Process.Start(start)!;
-        string? line = ReadLine(TimeSpan.FromSeconds(60));
+        string? line;
+        try
+        {
+            line = ReadLine(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
         if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal))
         {
-            throw new Xunit.Sdk.XunitException($"the echo server process did not start: '{line}', stderr: {_process.StandardError.ReadToEnd()}");
+            _process.Kill();
+            _process.WaitForExit();
+            string errors = _process.StandardError.ReadToEnd();
+            Dispose();
+            throw new Xunit.Sdk.XunitException($"the echo server process did not start: '{line}', stderr: {errors}");
         }
 
         EndPoint = new IPEndPoint(IPAddress.Loopback, int.Parse(line["listening ".Length..], System.Globalization.CultureInfo.InvariantCulture));
@@ -55,6 +69,7 @@ internal sealed class ServerProcess : IDisposable
         if (!_process.WaitForExit(TimeSpan.FromSeconds(30)))
         {
             _process.Kill();
+            _process.WaitForExit();
             throw new Xunit.Sdk.XunitException("the echo server process did not exit within 30 s of end of stdin");
         }
 
@@ -69,6 +84,10 @@ internal sealed class ServerProcess : IDisposable
             _process.WaitForExit();
         }
 
+        // Process.Dispose leaves the streams a caller touched open: their pipes would wait for the finalizer.
+        _process.StandardInput.Dispose();
+        _process.StandardOutput.Dispose();
+        _process.StandardError.Dispose();
         _process.Dispose();
     }
 

@@ -19,10 +19,13 @@ internal sealed class DemoProcess : IDisposable
 
         _process = Process.Start(start)!;
         Task<string?> first = _process.StandardOutput.ReadLineAsync();
-        if (!first.Wait(TimeSpan.FromSeconds(30)) || first.Result is not { } line || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
+        if (!first.Wait(TimeSpan.FromSeconds(60)) || first.Result is not { } line || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
         {
             _process.Kill();
-            throw new InvalidOperationException($"{dll} did not say where it listens; stderr: {_process.StandardError.ReadToEnd()}");
+            _process.WaitForExit();
+            string errors = _process.StandardError.ReadToEnd();
+            DisposeWithStreams();
+            throw new InvalidOperationException($"{dll} did not say where it listens; stderr: {errors}");
         }
 
         FirstLine = line;
@@ -41,9 +44,10 @@ internal sealed class DemoProcess : IDisposable
             kill.WaitForExit();
         }
 
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(15)))
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(60)))
         {
             _process.Kill();
+            _process.WaitForExit();
             throw new TimeoutException("the demo did not exit after SIGTERM");
         }
 
@@ -55,8 +59,17 @@ internal sealed class DemoProcess : IDisposable
         if (!_process.HasExited)
         {
             _process.Kill();
+            _process.WaitForExit();
         }
 
+        DisposeWithStreams();
+    }
+
+    /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
+    private void DisposeWithStreams()
+    {
+        _process.StandardOutput.Dispose();
+        _process.StandardError.Dispose();
         _process.Dispose();
     }
 }
