@@ -33,8 +33,8 @@ public sealed class MassEchoTests(ITestOutputHelper output)
 
         Dictionary<string, string> listening = server.Stats();
         long bytesBefore = long.Parse(listening["bytes"], System.Globalization.CultureInfo.InvariantCulture);
-        int before = ProcessResources.SocketsAndAnonymousInodes();
-        string beforeList = ProcessResources.ListNonFiles();
+        ProcessResources.SettleGarbage();
+        HashSet<string> before = ProcessResources.SocketsAndAnonymousInodeSet();
         (EchoRun run, List<TcpStream> clients) = EchoClients.Run(
             backend, server.EndPoint, count, PayloadBytes, window: 1000, TimeSpan.FromSeconds(120),
             () => string.Join(' ', server.Stats().Select(stat => $"{stat.Key}={stat.Value}")));
@@ -61,14 +61,15 @@ public sealed class MassEchoTests(ITestOutputHelper output)
         Assert.Equal(bytesBefore + ((long)count * PayloadBytes), long.Parse(idle["bytes"], System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(listening["fds"] == idle["fds"], $"server descriptors when listening {listening["fds"]} ({listening["kinds"]}), now {idle["fds"]}: {idle["kinds"]}");   // the server process: every descriptor back
         Assert.Equal((long)count * PayloadBytes, run.BytesVerified);
+        List<string> leaked = ProcessResources.OpenedSince(before, ProcessResources.SocketsAndAnonymousInodeSet());
         int after = ProcessResources.SocketsAndAnonymousInodes();
         GC.KeepAlive(clients);
-        Assert.True(after == before, $"{before} descriptors before ({beforeList}), {after} after ({ProcessResources.ListNonFiles()})");
+        Assert.True(leaked.Count == 0, $"{leaked.Count} client-side descriptor(s) opened during the run are still open: {string.Join(", ", leaked)}");
         Assert.Equal(0, server.Stop());
         output.WriteLine(
             $"{backend}: {count} connections open at once (server peak {open["peak"]}), {(long)count * PayloadBytes:N0} B each way, every byte verified, " +
             $"{run.Elapsed.TotalSeconds:F1} s; server descriptors {listening["fds"]} -> {open["fds"]} -> {idle["fds"]}, " +
-            $"client sockets/epoll/eventfds {before} -> {clientFdsOpen} -> {after}");
+            $"client sockets/epoll/eventfds {before.Count} -> {clientFdsOpen} -> {after}");
     }
 
     internal static int Setting(string name, int fallback) =>

@@ -62,6 +62,42 @@ internal static partial class ProcessResources
         }
     });
 
+    /// <summary>
+    /// The sockets and anonymous inodes of <see cref="SocketsAndAnonymousInodes"/> by identity ("7 -> socket:[123]"):
+    /// compare two of these with <see cref="OpenedSince"/>, not two counts, so that a descriptor something else closes
+    /// meanwhile (a finalizer of an earlier test's garbage) neither hides a leak nor fakes one.
+    /// </summary>
+    public static HashSet<string> SocketsAndAnonymousInodeSet() => Directory.GetFileSystemEntries("/proc/self/fd")
+        .Select(path =>
+        {
+            try
+            {
+                return new FileInfo(path).LinkTarget is { } target && (target.StartsWith("socket:", StringComparison.Ordinal) || target.StartsWith("anon_inode:", StringComparison.Ordinal))
+                    ? $"{Path.GetFileName(path)} -> {target}"
+                    : null;
+            }
+            catch (IOException)
+            {
+                return null; // closed while we looked
+            }
+        })
+        .OfType<string>()
+        .ToHashSet();
+
+    /// <summary>The entries of <paramref name="now"/> that <paramref name="before"/> does not have: what was opened and is still open.</summary>
+    public static List<string> OpenedSince(HashSet<string> before, HashSet<string> now) => now.Where(entry => !before.Contains(entry)).ToList();
+
+    /// <summary>
+    /// Runs the finalizers of earlier tests' garbage, so that they do not close descriptors in the middle of a test
+    /// that samples this process's descriptors.
+    /// </summary>
+    public static void SettleGarbage()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     /// <summary>"socket: 3, pipe: 2, anon_inode:[eventfd]: 4, /dev/null: 1" for failure messages.</summary>
     public static string DescribeDescriptors() => string.Join(", ",
         Directory.GetFileSystemEntries("/proc/self/fd")
