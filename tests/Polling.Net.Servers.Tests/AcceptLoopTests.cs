@@ -111,29 +111,4 @@ public class AcceptLoopTests
         poll.Registry.Register(listener, Listener, Interest.Readable); // it was left unregistered by every failure
         Assert.Throws<InvalidOperationException>(() => new AcceptLoop(poll.Registry, listener, Listener, Retry));
     }
-
-    [Fact]
-    public void The_reserve_descriptor_is_closed_on_dispose()
-    {
-        int before = Directory.GetFileSystemEntries("/proc/self/fd").Count(IsDevNull);
-        using (var poll = new Poll())
-        using (new AcceptLoop(poll.Registry, TcpListener.Bind(LoopbackAny), Listener, Retry))
-        {
-            Assert.Equal(before + 1, Directory.GetFileSystemEntries("/proc/self/fd").Count(IsDevNull));
-        }
-
-        Assert.Equal(before, Directory.GetFileSystemEntries("/proc/self/fd").Count(IsDevNull));
-
-        static bool IsDevNull(string fd)
-        {
-            try
-            {
-                return new FileInfo(fd).LinkTarget == "/dev/null";
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-        }
-    }
 }
