@@ -32,5 +32,5 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal
 Console.WriteLine($"listening on {chat.LocalEndPoint}");
 chat.Run();
 bool finished = chat.Shutdown(TimeSpan.FromSeconds(5));
-Console.WriteLine($"stopped after {chat.Server.AcceptedConnections} connections (shed {chat.Server.ShedConnections}){(finished ? "" : "; closed the sessions left after 5 s")}");
+Console.WriteLine($"stopped after {chat.Server.AcceptedConnections} connections (shed {chat.Server.ShedConnections}){(finished ? "" : "; not all finished within 5 s: closed the rest")}");
 return 0;

@@ -33,5 +33,5 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal
 Console.WriteLine($"listening on {app.LocalEndPoint}");
 app.Run();
 bool finished = app.Shutdown(TimeSpan.FromSeconds(5));
-Console.WriteLine($"stopped after {app.Http.AcceptedConnections} connections (shed {app.Http.ShedConnections}){(finished ? "" : "; closed the connections left after 5 s")}");
+Console.WriteLine($"stopped after {app.Http.AcceptedConnections} connections (shed {app.Http.ShedConnections}){(finished ? "" : "; not all finished within 5 s: closed the rest")}");
 return 0;

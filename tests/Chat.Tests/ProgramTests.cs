@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -36,84 +34,24 @@ public class ProgramTests(ITestOutputHelper output)
     public void Sigterm_at_the_descriptor_limit_exits_0_after_answering_the_held_clients()
     {
         using var demo = new DemoProcess(descriptorLimit: 128, "Chat.dll", "0");
-        var clients = new List<LineClient>();
-        var held = new List<LineClient>();
-        try
-        {
-            for (int i = 0; i < 200; i++)
+        var rest = new byte[4096];
+        (int held, string printed) = DescriptorLimitDrill.Run(demo, 200, new DescriptorLimitDrill.Client<LineClient>(
+            Connect: i =>
             {
                 var client = new LineClient(demo.EndPoint);
-                clients.Add(client);
-                client.Send($"NICK u{i}");
-            }
-
-            for (int i = 0; i < clients.Count; i++)
+                client.Send(i < 0 ? "NICK fresh" : $"NICK u{i}");
+                return client;
+            },
+            ReadFirst: (client, i) => Assert.Equal(i < 0 ? "WELCOME fresh" : $"WELCOME u{i}", client.ReadLine()),
+            SendLast: client => client.Send("STATS"),
+            ReadLastThenEnd: client =>
             {
-                if (ReadLineOrShed(clients[i]) is { } line)
-                {
-                    Assert.Equal($"WELCOME u{i}", line);
-                    held.Add(clients[i]);
-                }
-            }
-
-            Assert.True(held.Count > 2 && held.Count < clients.Count, $"held {held.Count} of {clients.Count}: the limit was not reached, or too few were served");
-
-            // Half the held clients leave: a new client is welcomed (the server sees them go one by one, hence the retries).
-            foreach (LineClient client in clients.Except(held.Skip(held.Count / 2)))
-            {
-                client.Dispose();
-            }
-
-            held = held.Skip(held.Count / 2).ToList();
-            bool welcomed = false;
-            for (var clock = Stopwatch.StartNew(); !welcomed && clock.Elapsed < TimeSpan.FromSeconds(10);)
-            {
-                using var fresh = new LineClient(demo.EndPoint);
-                fresh.Send("NICK fresh");
-                welcomed = ReadLineOrShed(fresh) == "WELCOME fresh";
-            }
-
-            Assert.True(welcomed, "a new client is welcomed once descriptors are free");
-
-            // Every held client has a command in flight when SIGTERM comes: it gets its answer (after any "left"
-            // notices of the others), then an orderly end of stream (a reset throws), and closes as a client does.
-            held.ForEach(c => c.Send("STATS"));
-            var terminating = Stopwatch.StartNew();
-            demo.SendTerminate();
-            var rest = new byte[4096];
-            foreach (LineClient client in held)
-            {
-                client.ReadUntil(line => line.StartsWith("STATS ", StringComparison.Ordinal));
+                client.ReadUntil(line => line.StartsWith("STATS ", StringComparison.Ordinal)); // after any "left" notices
                 while (client.Socket.Receive(rest) > 0)
                 {
-                    // more notices
+                    // more notices, then the end of stream
                 }
-
-                client.Dispose();
-            }
-
-            int exit = demo.WaitForExit();
-            string printed = demo.Output;
-            output.WriteLine($"held {held.Count}; exit {exit} {terminating.Elapsed.TotalMilliseconds:F0} ms after SIGTERM: {printed}");
-            Assert.True(exit == 0, $"exit code {exit}: {printed}");
-            Assert.DoesNotContain("closed the sessions left", printed); // every session finished within the grace
-        }
-        finally
-        {
-            clients.ForEach(c => c.Dispose());
-        }
-    }
-
-    /// <summary>The first line, or null if the server shed the client (closed or reset it before any byte).</summary>
-    private static string? ReadLineOrShed(LineClient client)
-    {
-        try
-        {
-            return client.ReadLine();
-        }
-        catch (Exception e) when (e is IOException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
-        {
-            return null;
-        }
+            }));
+        output.WriteLine($"held {held}: {printed}");
     }
 }
