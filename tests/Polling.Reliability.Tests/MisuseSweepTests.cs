@@ -63,7 +63,6 @@ public sealed class MisuseSweepTests(ITestOutputHelper output) : IDisposable
     /// <summary>Types whose ObjectDisposedException names the object they wrap.</summary>
     private static readonly Dictionary<string, string> DisposedNames = new()
     {
-        ["IdleTimeouts"] = "TimerWheel",   // IdleTimeouts is a TimerWheel with one timeout; its message names the wheel
     };
 
     private readonly List<IDisposable> _keep = [];
