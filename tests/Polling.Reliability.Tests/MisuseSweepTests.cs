@@ -60,7 +60,6 @@ public sealed class MisuseSweepTests(ITestOutputHelper output) : IDisposable
         ["IdleTimeouts.Count"] = "statistics stay readable after Dispose (0)",
     };
 
-    /// <summary>Types whose ObjectDisposedException names the object they wrap.</summary>
     private readonly List<IDisposable> _keep = [];
     private readonly Poll _poll = new();
     private readonly TcpListener _server = TcpListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
