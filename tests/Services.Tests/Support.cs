@@ -96,6 +96,7 @@ internal sealed class LoopThread : IDisposable
         }
 
         _owned.Clear();
+        Loop.Dispose();
     }
 }
 
