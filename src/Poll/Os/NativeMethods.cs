@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
 using Tmds.Linux;
 
 namespace Polling.Os;
@@ -8,8 +9,10 @@ namespace Polling.Os;
 /// every call on a descriptor a source owns, taking the <see cref="SafeHandle"/> so that the generated marshaller
 /// holds a reference for the call (a concurrent <c>Dispose</c> never lets it touch a reused number — as
 /// dotnet/runtime's <c>Interop.Sys</c> does), and what Tmds.LibC 0.5 lacks or declares without
-/// <c>SetLastError</c> (<c>poll</c>). All are <c>SetLastError = true</c>: read <see cref="Errno.Last"/> straight
-/// after a call that failed. Tmds.LibC stays for descriptor creation (<c>socket</c>, <c>eventfd</c>,
+/// <c>SetLastError</c> (<c>poll</c>). All are <c>SetLastError = true</c> — read <see cref="Errno.Last"/> straight
+/// after a call that failed — except the three calls of every event (<c>epoll_wait</c>, <c>recv</c>, <c>send</c>),
+/// whose result is marshalled with <see cref="ErrnoOnFailure"/> instead: ≥ 0 the result, otherwise −<c>errno</c>
+/// (decode it with <see cref="Errno.SettledNegated"/>). Tmds.LibC stays for descriptor creation (<c>socket</c>, <c>eventfd</c>,
 /// <c>epoll_*</c>, <c>pipe2</c>), the structs and the constants.
 /// </summary>
 #pragma warning disable CS8981 // C names kept as the kernel spells them
@@ -30,7 +33,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
     public static partial int poll(pollfd* fds, ulong nfds, int timeout);
 
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_wait")]
+    /// <summary><c>epoll_wait</c>: the number of events, or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    [LibraryImport(Libc, EntryPoint = "epoll_wait")]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
     public static partial int epoll_wait(SafeHandle epfd, epoll_event* events, int maxEvents, int timeout);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_ctl")]
@@ -63,14 +68,16 @@ internal static unsafe partial class NativeMethods
     // descriptors Polling did not make non-blocking, or anything else that can wait. (JIT: 2306 -> 2152 instructions
     // per 1x64 round trip.)
 
-    /// <summary><c>recv</c> on a non-blocking socket only (see above: no GC transition).</summary>
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "recv")]
+    /// <summary><c>recv</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    [LibraryImport(Libc, EntryPoint = "recv")]
     [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
     public static partial nint recv(SafeHandle fd, void* buffer, nuint length, int flags);
 
-    /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition).</summary>
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "send")]
+    /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    [LibraryImport(Libc, EntryPoint = "send")]
     [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
     public static partial nint send(SafeHandle fd, void* buffer, nuint length, int flags);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "recvfrom")]
