@@ -68,17 +68,60 @@ internal static unsafe partial class NativeMethods
     // descriptors Polling did not make non-blocking, or anything else that can wait. (JIT: 2306 -> 2152 instructions
     // per 1x64 round trip.)
 
+    // recv and send without glibc's cancellation-point wrapper, on x86-64. glibc's recv(fd, buf, len, flags) is the
+    // recvfrom system call with no address (send: sendto), made a pthread cancellation point: in a process with more
+    // than one thread — every .NET process — it switches asynchronous cancellation on and off around the call
+    // (__pthread_enable/disable_asynccancel, ~93 instructions per echo round trip). .NET never cancels a thread with
+    // pthread_cancel (it would unwind through managed frames; the runtime does not support it), so that bookkeeping
+    // buys nothing here. libc's syscall() makes the same system call without it: on x86-64 glibc it is a few lines of
+    // assembly (sysdeps/unix/sysv/linux/x86_64/syscall.S) that move the arguments into the kernel's registers, make the
+    // call, and turn -4095..-1 into errno and -1 — the errno contract of recv and send, so ErrnoOnFailure applies
+    // unchanged. syscall() is variadic in C; the x86-64 System V ABI passes integer arguments to a variadic function
+    // exactly as to a fixed one (only %al, the count of vector registers, differs, and only a callee that reads
+    // floating-point variadic arguments looks at it — this assembly does not). The kernel sees the same recvfrom and
+    // sendto calls as before (strace, seccomp); what no longer sees them is a library that interposes libc's recv and
+    // send (LD_PRELOAD). Other architectures keep libc's recv and send (the arm64 numbers and ABI would do too, but
+    // that is not measured or tested here). RuntimeInformation.ProcessArchitecture is a constant of the runtime build,
+    // so the JIT and NativeAOT keep only one branch. (callgrind, 1x64 round trip: see the commit.)
+    private const nint SYS_sendto_x64 = 44;
+    private const nint SYS_recvfrom_x64 = 45;
+
     /// <summary><c>recv</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    public static nint recv(SafeHandle fd, void* buffer, nuint length, int flags) =>
+        RuntimeInformation.ProcessArchitecture == Architecture.X64
+            ? syscall_recvfrom(SYS_recvfrom_x64, fd, buffer, length, flags, 0, 0)
+            : libc_recv(fd, buffer, length, flags);
+
+    /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    public static nint send(SafeHandle fd, void* buffer, nuint length, int flags) =>
+        RuntimeInformation.ProcessArchitecture == Architecture.X64
+            ? syscall_sendto(SYS_sendto_x64, fd, buffer, length, flags, 0, 0)
+            : libc_send(fd, buffer, length, flags);
+
+    // Two imports of syscall(), one per system call, so that a profile (bench/perf/count-instructions.sh) can tell
+    // receives from sends by the caller.
+
+    /// <summary>libc's <c>syscall(SYS_recvfrom, …)</c> on x86-64 (see above): the descriptor, a buffer, its length, the flags and no address.</summary>
+    [LibraryImport(Libc, EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint syscall_recvfrom(nint number, SafeHandle fd, void* buffer, nuint length, nint flags, nint address, nint addressLength);
+
+    /// <summary>libc's <c>syscall(SYS_sendto, …)</c> on x86-64 (see above): the descriptor, a buffer, its length, the flags and no address.</summary>
+    [LibraryImport(Libc, EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint syscall_sendto(nint number, SafeHandle fd, void* buffer, nuint length, nint flags, nint address, nint addressLength);
+
     [LibraryImport(Libc, EntryPoint = "recv")]
     [SuppressGCTransition]
     [return: MarshalUsing(typeof(ErrnoOnFailure))]
-    public static partial nint recv(SafeHandle fd, void* buffer, nuint length, int flags);
+    private static partial nint libc_recv(SafeHandle fd, void* buffer, nuint length, int flags);
 
-    /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
     [LibraryImport(Libc, EntryPoint = "send")]
     [SuppressGCTransition]
     [return: MarshalUsing(typeof(ErrnoOnFailure))]
-    public static partial nint send(SafeHandle fd, void* buffer, nuint length, int flags);
+    private static partial nint libc_send(SafeHandle fd, void* buffer, nuint length, int flags);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "recvfrom")]
     public static partial nint recvfrom(SafeHandle fd, void* buffer, nuint length, int flags, sockaddr* address, socklen_t* addressLength);
