@@ -95,10 +95,10 @@ for line in open(path, errors='replace'):
             else:
                 self_[resolve(fn)] += ir
         elif line.startswith(('ob=', 'fl=', 'fi=', 'fe=', 'cob=', 'cfi=', 'cfl=')): pass
-# libc's send()/recv(), or libc's syscall() made from Polling's syscall_sendto / syscall_recvfrom imports
+# libc's send()/recv()/epoll_wait(), or libc's syscall() made from Polling's syscall_sendto / _recvfrom / _epoll_wait imports
 sends = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?send', k or '')) + sum(v for k, v in callers.items() if 'syscall_sendto' in (k or ''))
 recvs = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?recv', k or '')) + sum(v for k, v in callers.items() if 'syscall_recvfrom' in (k or ''))
-waits = sum(v for k, v in calls.items() if re.fullmatch(r'(__)?epoll_wait', k or ''))
+waits = sum(v for k, v in calls.items() if re.fullmatch(r'(__)?epoll_wait', k or '')) + sum(v for k, v in callers.items() if 'syscall_epoll_wait' in (k or ''))
 if not sends: print('no send() calls counted:', path); sys.exit(1)
 print(f'server: {cmd}  config: {conns}x{size}p{pipe}')
 print(f'round trips (send calls): {sends}  Ir: {total}  Ir/rt: {total/sends:.0f}  recv/rt: {recvs/sends:.3f}  epoll_wait/rt: {waits/sends:.3f}')
