@@ -7,7 +7,7 @@
 # (start-up, JIT, connection set-up excluded) instrumentation is switched on for T seconds of traffic and off
 # again. The result is the instructions executed in user space (Ir: the server's code, the runtime, libc —
 # not the kernel) divided by the number of echoes it sent in that window, counted exactly as the calls to
-# libc's send(), or to libc's syscall() from Polling's syscall_sendto import (its send on x86-64); every echo
+# libc's send(), or to libc's syscall() made for Polling's send on x86-64 (see the end); every echo
 # in these configs is one send. Also prints the calls to recv/epoll_wait per round
 # trip and the top functions (inclusive), so two servers can be compared line by line.
 # Machines without a hardware PMU (VMs: `perf stat -e instructions` is "not supported") need this route;
@@ -95,10 +95,17 @@ for line in open(path, errors='replace'):
             else:
                 self_[resolve(fn)] += ir
         elif line.startswith(('ob=', 'fl=', 'fi=', 'fe=', 'cob=', 'cfi=', 'cfl=')): pass
-# libc's send()/recv()/epoll_wait(), or libc's syscall() made from Polling's syscall_sendto / _recvfrom / _epoll_wait imports
-sends = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?send', k or '')) + sum(v for k, v in callers.items() if 'syscall_sendto' in (k or ''))
-recvs = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?recv', k or '')) + sum(v for k, v in callers.items() if 'syscall_recvfrom' in (k or ''))
-waits = sum(v for k, v in calls.items() if re.fullmatch(r'(__)?epoll_wait', k or '')) + sum(v for k, v in callers.items() if 'syscall_epoll_wait' in (k or ''))
+# libc's send()/recv()/epoll_wait(), or libc's syscall() — Polling's recv/send/epoll_wait on x86-64 — told apart by
+# the function that called it: the syscall_sendto / _recvfrom / _epoll_wait imports, or, where NativeAOT binds them
+# directly (DirectPInvoke) and inlines them, their callers (SocketCore.Calls.Receive; OutputQueue.WriteTo/FlushTo or
+# SocketCore.Calls.Send; NativeMethods.epoll_wait or EpollSelector.Select). A caller none of these names fits is listed.
+def via_syscall(pattern): return sum(v for k, v in callers.items() if re.search(pattern, k or ''))
+SEND, RECV, WAIT = r'syscall_sendto|Calls__Send$|OutputQueue__WriteTo|OutputQueue__FlushTo', r'syscall_recvfrom|Calls__Receive$', r'syscall_epoll_wait|NativeMethods__epoll_wait$|EpollSelector__Select$'
+sends = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?send', k or '')) + via_syscall(SEND)
+recvs = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?recv', k or '')) + via_syscall(RECV)
+waits = sum(v for k, v in calls.items() if re.fullmatch(r'(__)?epoll_wait', k or '')) + via_syscall(WAIT)
+for k, v in callers.items():
+    if not any(re.search(p, k or '') for p in (SEND, RECV, WAIT)): print(f'syscall() called {v} times from {k} (not counted)')
 if not sends: print('no send() calls counted:', path); sys.exit(1)
 print(f'server: {cmd}  config: {conns}x{size}p{pipe}')
 print(f'round trips (send calls): {sends}  Ir: {total}  Ir/rt: {total/sends:.0f}  recv/rt: {recvs/sends:.3f}  epoll_wait/rt: {waits/sends:.3f}')
