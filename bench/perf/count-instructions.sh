@@ -7,7 +7,8 @@
 # (start-up, JIT, connection set-up excluded) instrumentation is switched on for T seconds of traffic and off
 # again. The result is the instructions executed in user space (Ir: the server's code, the runtime, libc —
 # not the kernel) divided by the number of echoes it sent in that window, counted exactly as the calls to
-# libc's send() (every echo in these configs is one send). Also prints the calls to recv/epoll_wait per round
+# libc's send(), or to libc's syscall() made for Polling's send on x86-64 (see the end); every echo
+# in these configs is one send. Also prints the calls to recv/epoll_wait per round
 # trip and the top functions (inclusive), so two servers can be compared line by line.
 # Machines without a hardware PMU (VMs: `perf stat -e instructions` is "not supported") need this route;
 # valgrind slows the server ~30-60x, so batches per epoll_wait are larger than at full speed — compare
@@ -71,7 +72,7 @@ def resolve(f):
     if not jit or not re.fullmatch(r'0x[0-9a-f]+', f or ''): return f
     a = int(f, 16); i = bisect.bisect_right(starts, a) - 1
     return jit[i][2] if i >= 0 and a < jit[i][1] else f
-names = {}; calls = collections.Counter(); incl = collections.Counter(); self_ = collections.Counter()
+names = {}; calls = collections.Counter(); callers = collections.Counter(); incl = collections.Counter(); self_ = collections.Counter()
 total = 0; fn = None; cfn = None; pending = None
 def name(kind, s):
     m = re.match(r'\((\d+)\)(?: (.*))?', s)
@@ -89,13 +90,22 @@ for line in open(path, errors='replace'):
             ir = int(parts[1]) if len(parts) > 1 and parts[1].lstrip('-').isdigit() else 0
             if pending is not None:
                 calls[cfn] += pending; incl[cfn] += ir
+                if cfn == 'syscall': callers[resolve(fn)] += pending   # Polling's recv/send on x86-64: syscall()
                 pending = None
             else:
                 self_[resolve(fn)] += ir
         elif line.startswith(('ob=', 'fl=', 'fi=', 'fe=', 'cob=', 'cfi=', 'cfl=')): pass
-sends = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?send', k or ''))
-recvs = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?recv', k or ''))
-waits = sum(v for k, v in calls.items() if re.fullmatch(r'(__)?epoll_wait', k or ''))
+# libc's send()/recv()/epoll_wait(), or libc's syscall() — Polling's recv/send/epoll_wait on x86-64 — told apart by
+# the function that called it: the syscall_sendto / _recvfrom / _epoll_wait imports, or, where NativeAOT binds them
+# directly (DirectPInvoke) and inlines them, their callers (SocketCore.Calls.Receive; OutputQueue.WriteTo/FlushTo or
+# SocketCore.Calls.Send; NativeMethods.epoll_wait or EpollSelector.Select). A caller none of these names fits is listed.
+def via_syscall(pattern): return sum(v for k, v in callers.items() if re.search(pattern, k or ''))
+SEND, RECV, WAIT = r'syscall_sendto|Calls__Send$|OutputQueue__WriteTo|OutputQueue__FlushTo', r'syscall_recvfrom|Calls__Receive$', r'syscall_epoll_wait|NativeMethods__epoll_wait$|EpollSelector__Select$'
+sends = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?send', k or '')) + via_syscall(SEND)
+recvs = sum(v for k, v in calls.items() if re.fullmatch(r'(__libc_)?recv', k or '')) + via_syscall(RECV)
+waits = sum(v for k, v in calls.items() if re.fullmatch(r'(__)?epoll_wait', k or '')) + via_syscall(WAIT)
+for k, v in callers.items():
+    if not any(re.search(p, k or '') for p in (SEND, RECV, WAIT)): print(f'syscall() called {v} times from {k} (not counted)')
 if not sends: print('no send() calls counted:', path); sys.exit(1)
 print(f'server: {cmd}  config: {conns}x{size}p{pipe}')
 print(f'round trips (send calls): {sends}  Ir: {total}  Ir/rt: {total/sends:.0f}  recv/rt: {recvs/sends:.3f}  epoll_wait/rt: {waits/sends:.3f}')

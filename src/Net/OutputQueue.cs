@@ -390,6 +390,11 @@ public sealed class OutputQueue : IBufferWriter<byte>
             {
                 data = data[written..];
             }
+
+            if (data.IsEmpty)
+            {
+                return; // the usual case: the kernel took it all, nothing to queue
+            }
         }
 
         Enqueue(data);

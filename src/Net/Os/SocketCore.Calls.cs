@@ -22,7 +22,7 @@ internal partial struct SocketCore
             fixed (byte* pointer = buffer)
             {
                 int errno;
-                while (!Errno.Settled(recv(handle, pointer, (nuint)buffer.Length, flags), out received, out errno))
+                while (!Errno.SettledNegated(recv(handle, pointer, (nuint)buffer.Length, flags), out received, out errno))
                 {
                 }
 
@@ -36,7 +36,7 @@ internal partial struct SocketCore
             fixed (byte* pointer = buffer)
             {
                 int errno;
-                while (!Errno.Settled(send(handle, pointer, (nuint)buffer.Length, flags | LibC.MSG_NOSIGNAL), out sent, out errno))
+                while (!Errno.SettledNegated(send(handle, pointer, (nuint)buffer.Length, flags | LibC.MSG_NOSIGNAL), out sent, out errno))
                 {
                 }
 

@@ -26,7 +26,7 @@ internal partial struct SocketCore
                 drained = true;
                 return false;
             default:
-                throw Failure(errno, $"{action} {owner}");
+                throw IoFailure(errno, action, owner);
         }
     }
 }

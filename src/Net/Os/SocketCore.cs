@@ -76,13 +76,21 @@ internal partial struct SocketCore
         {
             IoOutcome.Done => true,
             IoOutcome.WouldBlock => false,
-            _ => throw Failure(errno, target switch
-            {
-                null => $"{action} {owner}",
-                string path => $"{action} {owner} to {UnixListener.Describe(path)}",
-                _ => $"{action} {owner} to {target}",
-            }),
+            _ => throw IoFailure(errno, action, owner, target),
         };
+
+    /// <summary>
+    /// <see cref="Failure"/> for a failed I/O call, its message formatted here: kept out of line so that the callers'
+    /// success path does not set up (and zero) the string-formatting state of the failure path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public readonly Exception IoFailure(int errno, string action, object owner, object? target = null) =>
+        Failure(errno, target switch
+        {
+            null => $"{action} {owner}",
+            string path => $"{action} {owner} to {UnixListener.Describe(path)}",
+            _ => $"{action} {owner} to {target}",
+        });
 
     /// <summary>Throws for a failed non-I/O call (an option, shutdown, a name) unless <paramref name="errno"/> is 0.</summary>
     public readonly void Check(int errno, string action, object owner)

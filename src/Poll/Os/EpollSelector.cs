@@ -62,7 +62,7 @@ internal sealed unsafe class EpollSelector : ISelector
 
         if (count < 0)
         {
-            int errno = Errno.Last;
+            int errno = -count; // ErrnoOnFailure
             if (errno != Errno.EINTR)
             {
                 throw Errno.ToIOException(errno, "epoll_wait");

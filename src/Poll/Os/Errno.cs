@@ -94,6 +94,24 @@ internal static class Errno
     }
 
     /// <summary>
+    /// <see cref="Settled"/> for an import marshalled with <see cref="ErrnoOnFailure"/>: <paramref name="result"/> is
+    /// the count, or −<c>errno</c> when the call failed.
+    /// </summary>
+    public static bool SettledNegated(long result, out int count, out int errno)
+    {
+        if (result >= 0)
+        {
+            count = (int)result;
+            errno = 0;
+            return true;
+        }
+
+        count = 0;
+        errno = (int)-result;
+        return errno != EINTR;
+    }
+
+    /// <summary>
     /// An <see cref="IOException"/> for a failed system call: the message names the call, what it was
     /// doing and the error; <see cref="Exception.HResult"/> is the raw errno (as .NET does on Unix).
     /// </summary>

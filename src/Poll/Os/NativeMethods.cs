@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
 using Tmds.Linux;
 
 namespace Polling.Os;
@@ -8,8 +9,10 @@ namespace Polling.Os;
 /// every call on a descriptor a source owns, taking the <see cref="SafeHandle"/> so that the generated marshaller
 /// holds a reference for the call (a concurrent <c>Dispose</c> never lets it touch a reused number — as
 /// dotnet/runtime's <c>Interop.Sys</c> does), and what Tmds.LibC 0.5 lacks or declares without
-/// <c>SetLastError</c> (<c>poll</c>). All are <c>SetLastError = true</c>: read <see cref="Errno.Last"/> straight
-/// after a call that failed. Tmds.LibC stays for descriptor creation (<c>socket</c>, <c>eventfd</c>,
+/// <c>SetLastError</c> (<c>poll</c>). All are <c>SetLastError = true</c> — read <see cref="Errno.Last"/> straight
+/// after a call that failed — except the three calls of every event (<c>epoll_wait</c>, <c>recv</c>, <c>send</c>),
+/// whose result is marshalled with <see cref="ErrnoOnFailure"/> instead: ≥ 0 the result, otherwise −<c>errno</c>
+/// (decode it with <see cref="Errno.SettledNegated"/>). Tmds.LibC stays for descriptor creation (<c>socket</c>, <c>eventfd</c>,
 /// <c>epoll_*</c>, <c>pipe2</c>), the structs and the constants.
 /// </summary>
 #pragma warning disable CS8981 // C names kept as the kernel spells them
@@ -30,8 +33,6 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "poll")]
     public static partial int poll(pollfd* fds, ulong nfds, int timeout);
 
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_wait")]
-    public static partial int epoll_wait(SafeHandle epfd, epoll_event* events, int maxEvents, int timeout);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "epoll_ctl")]
     public static partial int epoll_ctl(SafeHandle epfd, int op, int fd, epoll_event* ev);
@@ -63,15 +64,76 @@ internal static unsafe partial class NativeMethods
     // descriptors Polling did not make non-blocking, or anything else that can wait. (JIT: 2306 -> 2152 instructions
     // per 1x64 round trip.)
 
-    /// <summary><c>recv</c> on a non-blocking socket only (see above: no GC transition).</summary>
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "recv")]
-    [SuppressGCTransition]
-    public static partial nint recv(SafeHandle fd, void* buffer, nuint length, int flags);
+    // recv, send and epoll_wait without glibc's cancellation-point wrapper, on x86-64. glibc's recv(fd, buf, len, flags)
+    // is the recvfrom system call with no address (send: sendto; epoll_wait: epoll_wait), made a pthread cancellation
+    // point: in a process with more than one thread — every .NET process — it switches asynchronous cancellation on and
+    // off around the call (__pthread_enable/disable_asynccancel, ~31 instructions per call). .NET never cancels a thread
+    // with pthread_cancel (it would unwind through managed frames; the runtime does not support it), so that
+    // bookkeeping buys nothing here. libc's syscall() makes the same system call without it: on x86-64 glibc it is a few
+    // lines of assembly (sysdeps/unix/sysv/linux/x86_64/syscall.S) that move the arguments into the kernel's registers,
+    // make the call, and turn -4095..-1 into errno and -1 — the errno contract of recv, send and epoll_wait, so
+    // ErrnoOnFailure applies unchanged (epoll_wait keeps its GC transition: it blocks). syscall() is variadic in C; the
+    // x86-64 System V ABI passes integer arguments to a variadic function exactly as to a fixed one (only %al, the count
+    // of vector registers, differs, and only a callee that reads floating-point variadic arguments looks at it — this
+    // assembly does not). The kernel sees the same recvfrom, sendto and epoll_wait calls as before (strace, seccomp);
+    // what no longer sees them is a library that interposes libc's recv, send and epoll_wait (LD_PRELOAD). Other architectures keep libc's functions (the arm64 numbers and ABI would do too, but
+    // that is not measured or tested here). RuntimeInformation.ProcessArchitecture is a constant of the runtime build,
+    // so the JIT and NativeAOT keep only one branch. (callgrind, 1x64 round trip: see the commit.)
+    private const nint SYS_sendto_x64 = 44;
+    private const nint SYS_recvfrom_x64 = 45;
+    private const nint SYS_epoll_wait_x64 = 232;
 
-    /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition).</summary>
-    [LibraryImport(Libc, SetLastError = true, EntryPoint = "send")]
+    /// <summary><c>epoll_wait</c> (see above): the number of events, or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    public static int epoll_wait(SafeHandle epfd, epoll_event* events, int maxEvents, int timeout) =>
+        RuntimeInformation.ProcessArchitecture == Architecture.X64
+            ? (int)syscall_epoll_wait(SYS_epoll_wait_x64, epfd, events, maxEvents, timeout, 0, 0)
+            : libc_epoll_wait(epfd, events, maxEvents, timeout);
+
+    /// <summary><c>recv</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    public static nint recv(SafeHandle fd, void* buffer, nuint length, int flags) =>
+        RuntimeInformation.ProcessArchitecture == Architecture.X64
+            ? syscall_recvfrom(SYS_recvfrom_x64, fd, buffer, length, flags, 0, 0)
+            : libc_recv(fd, buffer, length, flags);
+
+    /// <summary><c>send</c> on a non-blocking socket only (see above: no GC transition); the count or −<c>errno</c> (<see cref="ErrnoOnFailure"/>).</summary>
+    public static nint send(SafeHandle fd, void* buffer, nuint length, int flags) =>
+        RuntimeInformation.ProcessArchitecture == Architecture.X64
+            ? syscall_sendto(SYS_sendto_x64, fd, buffer, length, flags, 0, 0)
+            : libc_send(fd, buffer, length, flags);
+
+    // One import of syscall() per system call, so that a profile (bench/perf/count-instructions.sh) can tell
+    // receives from sends by the caller.
+
+    /// <summary>libc's <c>syscall(SYS_recvfrom, …)</c> on x86-64 (see above): the descriptor, a buffer, its length, the flags and no address.</summary>
+    [LibraryImport(Libc, EntryPoint = "syscall")]
     [SuppressGCTransition]
-    public static partial nint send(SafeHandle fd, void* buffer, nuint length, int flags);
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint syscall_recvfrom(nint number, SafeHandle fd, void* buffer, nuint length, nint flags, nint address, nint addressLength);
+
+    /// <summary>libc's <c>syscall(SYS_sendto, …)</c> on x86-64 (see above): the descriptor, a buffer, its length, the flags and no address.</summary>
+    [LibraryImport(Libc, EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint syscall_sendto(nint number, SafeHandle fd, void* buffer, nuint length, nint flags, nint address, nint addressLength);
+
+    /// <summary>libc's <c>syscall(SYS_epoll_wait, …)</c> on x86-64 (see above); with a GC transition, as it blocks.</summary>
+    [LibraryImport(Libc, EntryPoint = "syscall")]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint syscall_epoll_wait(nint number, SafeHandle epfd, epoll_event* events, nint maxEvents, nint timeout, nint unused1, nint unused2);
+
+    [LibraryImport(Libc, EntryPoint = "epoll_wait")]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial int libc_epoll_wait(SafeHandle epfd, epoll_event* events, int maxEvents, int timeout);
+
+    [LibraryImport(Libc, EntryPoint = "recv")]
+    [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint libc_recv(SafeHandle fd, void* buffer, nuint length, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "send")]
+    [SuppressGCTransition]
+    [return: MarshalUsing(typeof(ErrnoOnFailure))]
+    private static partial nint libc_send(SafeHandle fd, void* buffer, nuint length, int flags);
 
     [LibraryImport(Libc, SetLastError = true, EntryPoint = "recvfrom")]
     public static partial nint recvfrom(SafeHandle fd, void* buffer, nuint length, int flags, sockaddr* address, socklen_t* addressLength);
