@@ -77,7 +77,7 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
         Poll = new Poll();
         TcpListener listener = TcpListener.Bind(endpoint);
         LocalEndPoint = listener.LocalEndPoint;
-        _accept = new AcceptLoop(Poll.Registry, listener, ListenerToken, RetryToken);
+        _accept = new AcceptLoop(Poll.Registry, listener, ListenerToken, RetryToken, new AcceptLoopOptions { DescriptorHeadroom = _options.DescriptorHeadroom });
         Poll.Registry.Register(_commands, CommandsToken, Interest.Readable);
         _stop = new Waker(Poll.Registry, StopToken);
     }
@@ -90,6 +90,9 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
 
     /// <summary>Connections accepted so far.</summary>
     public long AcceptedConnections => _accept.Accepted;
+
+    /// <summary>Connections accepted and closed at once: descriptors had run out, or the cap of <see cref="ActorServerOptions.DescriptorHeadroom"/> was reached.</summary>
+    public long ShedConnections => _accept.Shed;
 
     /// <summary>Delivery progress of every open connection. Any thread.</summary>
     public IReadOnlyList<ConnectionProgress> Connections
@@ -168,7 +171,42 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
         _stop.Wake();
     }
 
-    /// <summary>Closes every connection (their actors get the disconnect message), the listener and the loop. Call after <see cref="Run()"/> returned.</summary>
+    /// <summary>
+    /// The graceful end, on the loop thread after <see cref="Run()"/> returned: stops accepting; reads what every
+    /// client has sent so far and hands it to its actor, followed by the disconnect message
+    /// (<see cref="DisconnectReason.ServerStopped"/>); writes every reply the actor sends until it stops; then ends
+    /// the connection in order (the peer gets an end of stream, what it still sends is read and dropped, so the close
+    /// is never a reset). Returns when every connection is closed or <paramref name="grace"/> is over; call
+    /// <see cref="Dispose"/> next, which closes what is left.
+    /// </summary>
+    /// <param name="grace">How long connections get to finish.</param>
+    /// <returns><see langword="true"/> if every connection finished within <paramref name="grace"/>.</returns>
+    /// <example>
+    /// <code>
+    /// server.Run();                              // until Stop(), e.g. from a SIGTERM handler
+    /// server.Shutdown(TimeSpan.FromSeconds(5));  // replies out, connections closed in order
+    /// server.Dispose();
+    /// </code>
+    /// </example>
+    public bool Shutdown(TimeSpan grace)
+    {
+        _accept.Stop();
+        foreach (Session session in _sessions.Select(entry => entry.Value).ToArray())
+        {
+            session.BeginShutdown();
+        }
+
+        FlushDirty();
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        for (long left = (long)grace.TotalMilliseconds; _sessions.Count > 0 && left > 0; left = deadline - Environment.TickCount64)
+        {
+            RunOnce(TimeSpan.FromMilliseconds(left));
+        }
+
+        return _sessions.Count == 0;
+    }
+
+    /// <summary>Closes every connection (their actors get the disconnect message), the listener and the loop. Call after <see cref="Run()"/> returned (and <see cref="Shutdown"/>, for a graceful end).</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -289,6 +327,8 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
         private bool _closed;
         private bool _disconnectQueued;
         private bool _heldIsDisconnect;
+        private bool _shuttingDown;
+        private bool _sentEnd;
         private DisconnectReason _closeReason;
 
         public Session(ActorServer<TMessage, TReply> server, TcpStream stream, Connection<TReply> connection, ISocketCodec<TMessage, TReply> codec)
@@ -321,6 +361,12 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
             {
                 if (ev.IsReadable || ev.IsReadClosed || ev.IsError)
                 {
+                    if (_sentEnd)
+                    {
+                        Linger();
+                        return;
+                    }
+
                     Read();
                 }
 
@@ -343,6 +389,29 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
             int before = _output.Length;
             _codec.Encode(reply, _output);
             Connection.Encoded(_output.Length - before);
+            MarkDirty();
+        }
+
+        /// <summary>Server shutdown: what the client sent so far goes to the actor, then the disconnect message; its replies follow.</summary>
+        public void BeginShutdown()
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            try
+            {
+                Read();
+            }
+            catch (Exception error) when (error is SocketException or InvalidOperationException)
+            {
+                CloseNow(DisconnectReason.Error);
+                return;
+            }
+
+            _shuttingDown = true; // reads no more
+            QueueDisconnect(DisconnectReason.ServerStopped); // held behind a message that waits for room, if any
             MarkDirty();
         }
 
@@ -380,9 +449,9 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
                 }
             }
 
-            if (_closed)
+            if (_closed || _shuttingDown)
             {
-                QueueDisconnect(_closeReason);
+                QueueDisconnect(_closed ? _closeReason : DisconnectReason.ServerStopped);
                 return;
             }
 
@@ -401,7 +470,7 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
 
         public void FlushAndSettle()
         {
-            if (_closed)
+            if (_closed || _sentEnd)
             {
                 return;
             }
@@ -414,12 +483,45 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
 
                 if (_output.UpdateInterest(_server.Poll.Registry, _stream, Token, reading: !_peerDone && !_closing) == InterestUpdate.Close)
                 {
+                    if (_shuttingDown && !_peerDone)
+                    {
+                        EndInOrder();
+                        return;
+                    }
+
                     CloseNow(_closing ? DisconnectReason.Closed : DisconnectReason.PeerClosed); // all sent, nothing more to read
                 }
             }
             catch (SocketException)
             {
                 CloseNow(DisconnectReason.Error);
+            }
+        }
+
+        /// <summary>Shutdown, all sent: end of stream to the peer, then read (and drop) until it closes too, so the close is no reset.</summary>
+        private void EndInOrder()
+        {
+            if (_sentEnd)
+            {
+                return;
+            }
+
+            _sentEnd = true;
+            _stream.Shutdown(SocketShutdown.Send);
+            _server.Poll.Registry.Reregister(_stream, Token, Interest.Readable);
+            Linger();
+        }
+
+        private void Linger()
+        {
+            while (_stream.TryRead(_input, out int read))
+            {
+                if (read == 0)
+                {
+                    _peerDone = true;
+                    CloseNow(DisconnectReason.ServerStopped);
+                    return;
+                }
             }
         }
 
@@ -431,6 +533,7 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
             }
 
             _closed = true;
+            _server._accept.ConnectionClosed(); // counts against the cap; a loop paused for want of descriptors resumes
             _closeReason = reason;
             _server._sessions.Remove(Token);
             _output.Clear();
@@ -477,7 +580,7 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
 
         private void Read()
         {
-            while (!_peerDone && !_closing && !_holding)
+            while (!_peerDone && !_closing && !_holding && !_shuttingDown)
             {
                 if (_inputEnd == _input.Length)
                 {

@@ -23,5 +23,14 @@ public sealed class ActorServerOptions
     /// <summary>Bytes read per system call (and the longest message a codec may need at once). Default 16 KiB.</summary>
     public int ReadBufferSize { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// Descriptors to keep free below the process's limit: the server holds at most as many connections as leave
+    /// this many free, and sheds the rest (see <see cref="Polling.Net.AcceptLoopOptions.DescriptorHeadroom"/>).
+    /// Actors run on the thread pool, and starting a thread, like the runtime's signal-handling thread at SIGTERM,
+    /// opens files: with none free the process aborts. Null (the default): no cap; the Chat program sets
+    /// <see cref="Polling.Net.AcceptLoopOptions.SignalHeadroom"/>.
+    /// </summary>
+    public int? DescriptorHeadroom { get; init; }
+
     internal static ActorServerOptions Default { get; } = new();
 }

@@ -36,6 +36,11 @@ public sealed class ChatServer : IDisposable
     /// <summary>Makes <see cref="Run"/> return. Any thread.</summary>
     public void Stop() => _server.Stop();
 
+    /// <summary>After <see cref="Run"/>: every session answers what it was sent, then its connection closes in order (see <see cref="ActorServer{TMessage,TReply}.Shutdown"/>).</summary>
+    /// <param name="grace">How long the sessions get.</param>
+    /// <returns><see langword="true"/> if all finished in time.</returns>
+    public bool Shutdown(TimeSpan grace) => _server.Shutdown(grace);
+
     /// <summary>Closes every connection and the listener.</summary>
     public void Dispose()
     {

@@ -6,7 +6,9 @@
 //   curl -s -H 'Authorization: Bearer demo' 127.0.0.1:PORT/timeline/alice         -> {"user":"alice","posts":[...]}
 //   curl -si -H 'Authorization: Bearer demo' '127.0.0.1:PORT/timeline/alice?delay=3000'   -> 504 after 1 s
 //   curl -s 127.0.0.1:PORT/stats                                                 -> per-service statistics
-// Prints "listening on 127.0.0.1:PORT"; SIGINT or SIGTERM stops it with exit code 0.
+// Prints "listening on 127.0.0.1:PORT"; SIGINT or SIGTERM stops it with exit code 0: it stops accepting, answers the
+// requests its clients have sent, and closes the connections in order (within 5 s). The front keeps descriptors free
+// below the limit (ServicesApp.FrontDescriptorHeadroom), so SIGTERM and the backend pools find some at the limit.
 using System.Runtime.InteropServices;
 using ServicesDemo;
 
@@ -30,5 +32,6 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal
 
 Console.WriteLine($"listening on {app.LocalEndPoint}");
 app.Run();
-Console.WriteLine($"stopped after {app.Http.AcceptedConnections} connections");
+bool finished = app.Shutdown(TimeSpan.FromSeconds(5));
+Console.WriteLine($"stopped after {app.Http.AcceptedConnections} connections (shed {app.Http.ShedConnections}){(finished ? "" : "; not all finished within 5 s: closed the rest")}");
 return 0;

@@ -22,6 +22,13 @@ public sealed class ServicesApp : IDisposable
     /// <summary>The token <c>Authorization: Bearer demo</c> carries.</summary>
     public const string DemoToken = "demo";
 
+    /// <summary>
+    /// Descriptors the front keeps free below the process's limit (its connection cap sheds the clients beyond):
+    /// the runtime's signal-handling thread, and both ends of every backend connection the two client pools may
+    /// still open (<see cref="ClientOptions.ConnectionsPerHost"/> each), since the backends run in this process.
+    /// </summary>
+    public static int FrontDescriptorHeadroom { get; } = Polling.Net.AcceptLoopOptions.SignalHeadroom + (2 * 2 * new ClientOptions().ConnectionsPerHost);
+
     private readonly ServiceLoop _front = new();
     private readonly ServiceLoop _back = new();
     private readonly Thread _backThread;
@@ -65,7 +72,8 @@ public sealed class ServicesApp : IDisposable
                 .AndThen(new TimelineService(users, posts));
         Service<HttpRequest, HttpResponse> app =
             new StatsFilter<HttpRequest, HttpResponse>(_httpStats, r => r.Status >= 500).AndThen(new Router(timeline, DescribeStats));
-        _http = new ServiceServer<HttpRequest, HttpResponse>(_front, new IPEndPoint(IPAddress.Loopback, port), new HttpServerCodec(), app);
+        _http = new ServiceServer<HttpRequest, HttpResponse>(_front, new IPEndPoint(IPAddress.Loopback, port), new HttpServerCodec(), app,
+            new ServerOptions { DescriptorHeadroom = FrontDescriptorHeadroom });
     }
 
     /// <summary>Where the HTTP front listens.</summary>
@@ -82,6 +90,11 @@ public sealed class ServicesApp : IDisposable
 
     /// <summary>Makes <see cref="Run"/> return. Any thread.</summary>
     public void Stop() => _front.Stop();
+
+    /// <summary>After <see cref="Run"/>, on its thread: the front answers what its clients sent and closes in order (<see cref="ServiceServer{TRequest,TResponse}.Shutdown"/>); the backends serve it meanwhile.</summary>
+    /// <param name="grace">How long the front's connections get.</param>
+    /// <returns><see langword="true"/> if all finished in time.</returns>
+    public bool Shutdown(TimeSpan grace) => _http.Shutdown(grace);
 
     /// <summary>The statistics as JSON (what <c>GET /stats</c> answers).</summary>
     public string DescribeStats()

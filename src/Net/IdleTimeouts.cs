@@ -48,6 +48,7 @@ namespace Polling.Net;
 public sealed class IdleTimeouts : ISource, IDisposable
 {
     private readonly TimerWheel _wheel;
+    private bool _disposed;
 
     /// <summary>Creates the timeouts and their wheel.</summary>
     /// <param name="timeout">How long a connection may stay quiet: more than zero, at most <see cref="TimerWheel.MaxDelay"/>.</param>
@@ -76,14 +77,18 @@ public sealed class IdleTimeouts : ISource, IDisposable
     /// <param name="token">The connection's token.</param>
     /// <returns>The key to keep with the connection for <see cref="Restart(ref TimerKey, Token)"/> and <see cref="Cancel"/>.</returns>
     /// <exception cref="ObjectDisposedException">The timeouts are disposed.</exception>
-    public TimerKey Start(Token token) => _wheel.Schedule(token, Timeout);
+    public TimerKey Start(Token token) => Start(token, Timeout);
 
     /// <summary>As <see cref="Start(Token)"/> with a delay of its own (e.g. a shorter one for a connection's first request).</summary>
     /// <param name="token">The connection's token.</param>
     /// <param name="timeout">From now; zero to <see cref="TimerWheel.MaxDelay"/>.</param>
     /// <returns>The key for <see cref="Restart(ref TimerKey, Token)"/> and <see cref="Cancel"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative or too long.</exception>
-    public TimerKey Start(Token token, TimeSpan timeout) => _wheel.Schedule(token, timeout);
+    public TimerKey Start(Token token, TimeSpan timeout)
+    {
+        ThrowIfDisposed("start a deadline on");
+        return _wheel.Schedule(token, timeout);
+    }
 
     /// <summary>
     /// The connection made progress: its deadline moves to <see cref="Timeout"/> from now. If the key is stale
@@ -101,6 +106,7 @@ public sealed class IdleTimeouts : ISource, IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative or too long.</exception>
     public void Restart(ref TimerKey key, Token token, TimeSpan timeout)
     {
+        ThrowIfDisposed("restart a deadline on");
         if (!_wheel.Reschedule(key, timeout))
         {
             key = _wheel.Schedule(token, timeout);
@@ -110,7 +116,11 @@ public sealed class IdleTimeouts : ISource, IDisposable
     /// <summary>Stops a connection's deadline (on close). <see langword="false"/> if it had expired and been taken already.</summary>
     /// <param name="key">The connection's key.</param>
     /// <exception cref="ObjectDisposedException">The timeouts are disposed.</exception>
-    public bool Cancel(TimerKey key) => _wheel.Cancel(key);
+    public bool Cancel(TimerKey key)
+    {
+        ThrowIfDisposed("cancel a deadline on");
+        return _wheel.Cancel(key);
+    }
 
     /// <summary>
     /// Moves the tokens of connections whose deadline passed into <paramref name="expired"/> and returns how many;
@@ -119,19 +129,42 @@ public sealed class IdleTimeouts : ISource, IDisposable
     /// <param name="expired">A buffer you own; a few dozen entries is plenty.</param>
     /// <exception cref="ArgumentException"><paramref name="expired"/> is empty.</exception>
     /// <exception cref="ObjectDisposedException">The timeouts are disposed.</exception>
-    public int TakeExpired(Span<Token> expired) => _wheel.TakeExpired(expired);
+    public int TakeExpired(Span<Token> expired)
+    {
+        ThrowIfDisposed("take expired deadlines from");
+        return _wheel.TakeExpired(expired);
+    }
 
     /// <summary>Closes the wheel (and removes it from its Poll). Idempotent.</summary>
-    public void Dispose() => _wheel.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _wheel.Dispose();
+    }
 
     /// <summary>Returns e.g. <c>IdleTimeouts(30 s, 12 running)</c>.</summary>
     public override string ToString() => $"IdleTimeouts({Timeout.TotalSeconds:0.###} s, {_wheel.Count} running)";
 
-    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Register(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        ThrowIfDisposed("register");
         ((ISource)_wheel).Register(registry, token, interest, trigger);
+    }
 
-    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger) =>
+    void ISource.Reregister(Registry registry, Token token, Interest interest, Trigger trigger)
+    {
+        ThrowIfDisposed("reregister");
         ((ISource)_wheel).Reregister(registry, token, interest, trigger);
+    }
+
+    /// <summary>The wheel would name itself (<c>TimerWheel</c>); the caller holds an <see cref="IdleTimeouts"/>.</summary>
+    private void ThrowIfDisposed(string action)
+    {
+        if (_disposed)
+        {
+            throw IoSource.Disposed(this, action);
+        }
+    }
 
     void ISource.Deregister(Registry registry) => ((ISource)_wheel).Deregister(registry);
 }

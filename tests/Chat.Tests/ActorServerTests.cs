@@ -70,6 +70,61 @@ public class ActorServerTests
         }
     }
 
+    [Fact]
+    public void Shutdown_hands_the_actors_what_was_sent_then_the_disconnect_writes_their_replies_and_ends_in_order()
+    {
+        var gate = new TaskCompletionSource();
+        using var server = new ActorServer<string, string>(new IPEndPoint(IPAddress.Loopback, 0), () => new Lines(), _ => new GatedReplies(gate.Task));
+        bool finished = false;
+        var loop = new Thread(() =>
+        {
+            server.Run();
+            finished = server.Shutdown(TimeSpan.FromSeconds(10));
+        }) { IsBackground = true };
+        loop.Start();
+        using var client = new LineClient(server.LocalEndPoint);
+        client.Send("a");
+        Assert.True(SpinWait.SpinUntil(() => server.Connections is [{ MessagesReceived: 1 }], TimeSpan.FromSeconds(10)), "the first line never arrived");
+        client.Send("b"); // in the server's socket before the stop: the shutdown reads it
+
+        server.Stop();
+        gate.SetResult(); // the actor answers only now, during the shutdown
+        Assert.Equal(["echo a", "echo b", "bye"], client.ReadUntil(line => line == "bye"));
+        Assert.True(client.ReadsEndOfStream(), "an orderly end of stream after the last reply");
+        client.Dispose();
+        Assert.True(loop.Join(TimeSpan.FromSeconds(10)), "Shutdown returns once the client has closed");
+        Assert.True(finished);
+        Assert.Throws<System.Net.Sockets.SocketException>(() => new LineClient(server.LocalEndPoint).Dispose()); // no longer accepting
+    }
+
+    [Fact]
+    public void A_client_that_resets_costs_only_its_own_connection()
+    {
+        using var server = new ActorServer<string, string>(new IPEndPoint(IPAddress.Loopback, 0), () => new Lines(), _ => new GatedReplies(Task.CompletedTask));
+        var loop = new Thread(server.Run) { IsBackground = true };
+        loop.Start();
+        try
+        {
+            using (var doomed = new LineClient(server.LocalEndPoint))
+            {
+                doomed.Send("x");
+                Assert.Equal("echo x", doomed.ReadLine());
+                doomed.Send("y");
+                doomed.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // close = RST
+            }
+
+            using var client = new LineClient(server.LocalEndPoint);
+            client.Send("z");
+            Assert.Equal("echo z", client.ReadLine());
+            Assert.True(SpinWait.SpinUntil(() => server.Connections.Count == 1, TimeSpan.FromSeconds(10)), "the reset connection was not closed");
+        }
+        finally
+        {
+            server.Stop();
+            loop.Join();
+        }
+    }
+
     [Property(MaxTest = 300)]
     public Property Framing_does_not_depend_on_how_the_stream_is_cut()
     {
@@ -148,6 +203,16 @@ public class ActorServerTests
             {
                 Connection.Send("done 99");
             }
+        }
+    }
+
+    /// <summary>Answers "echo LINE" once the gate is open, and "bye" to the disconnect message.</summary>
+    private sealed class GatedReplies(Task gate) : ConnectionActor<string, string>
+    {
+        protected override async ValueTask ReceiveAsync(string message)
+        {
+            await gate;
+            Connection.Send(message.Length == 0 ? "bye" : $"echo {message}");
         }
     }
 

@@ -1,6 +1,6 @@
 namespace Polling.Net.Servers.Tests;
 
-/// <summary>Deadlines and connected pairs for the building-block tests.</summary>
+/// <summary>Deadlines and reads for the building-block tests (connected pairs: <see cref="Polling.TestSupport.LoopbackPairs"/>).</summary>
 internal static class Helpers
 {
     /// <summary>A generous bound for anything that should happen "soon" on a busy 2-core machine.</summary>
@@ -31,28 +31,6 @@ internal static class Helpers
 
             Thread.Sleep(1);
         }
-    }
-
-    /// <summary>A connected loopback TCP pair (client from Connect, server from TryAccept), both non-blocking.</summary>
-    public static (TcpStream Client, TcpStream Server) TcpPair()
-    {
-        using var listener = TcpListener.Bind(LoopbackAny);
-        var client = TcpStream.Connect(listener.LocalEndPoint);
-        TcpStream? server = null;
-        Eventually(() => listener.TryAccept(out server), "accept");
-        Eventually(() =>
-        {
-            try
-            {
-                _ = client.RemoteEndPoint;
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }, "connect");
-        return (client, server!);
     }
 
     /// <summary>Reads from a non-blocking stream until <paramref name="into"/> is full (spinning on would-block with a deadline).</summary>

@@ -84,4 +84,30 @@ public class IdleTimeoutsTests
         idle.Dispose();
         Assert.Throws<ObjectDisposedException>(() => idle.Start((Token)1));
     }
+
+    [Fact]
+    public void Every_call_after_dispose_names_idle_timeouts_and_says_to_create_a_new_one()
+    {
+        var idle = new IdleTimeouts(TimeSpan.FromSeconds(1));
+        TimerKey key = idle.Start((Token)1);
+        using var poll = new Poll();
+        idle.Dispose();
+        var calls = new (string Action, Action Call)[]
+        {
+            ("start a deadline on", () => idle.Start((Token)2)),
+            ("start a deadline on", () => idle.Start((Token)2, TimeSpan.FromSeconds(1))),
+            ("restart a deadline on", () => idle.Restart(ref key, (Token)1)),
+            ("cancel a deadline on", () => idle.Cancel(key)),
+            ("take expired deadlines from", () => idle.TakeExpired(new Token[4])),
+            ("register", () => poll.Registry.Register(idle, (Token)3, Interest.Readable)),
+        };
+        foreach ((string action, Action call) in calls)
+        {
+            ObjectDisposedException error = Assert.Throws<ObjectDisposedException>(call);
+            Assert.Equal("IdleTimeouts", error.ObjectName);
+            Assert.StartsWith($"Cannot {action} IdleTimeouts(1 s, ", error.Message, StringComparison.Ordinal);
+            Assert.Contains("it has been disposed. Create a new IdleTimeouts.", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("TimerWheel", error.Message, StringComparison.Ordinal);
+        }
+    }
 }

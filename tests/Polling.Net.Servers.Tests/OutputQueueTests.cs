@@ -1,4 +1,5 @@
 using static Polling.Net.Servers.Tests.Helpers;
+using static Polling.TestSupport.LoopbackPairs;
 
 namespace Polling.Net.Servers.Tests;
 

@@ -14,7 +14,10 @@ namespace Polling.Perf.Tests;
 public class IdleTouchTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(300);
+    // The client below must talk more often than the timeout even on a loaded CI machine, where a thread that sleeps
+    // 100 ms can wake hundreds of milliseconds late: a 1.5 s timeout against 100 ms pacing leaves a 15x margin.
+    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(1500);
+    private static readonly TimeSpan Pacing = TimeSpan.FromMilliseconds(100);
 
     [Theory]
     [InlineData(PollBackend.Epoll)]
@@ -33,7 +36,7 @@ public class IdleTouchTests
             byte[] one = [42];
             byte[] reply = new byte[1];
 
-            // Talk every Timeout/3 for 4 timeouts: every idle timer that fires in between finds the client active.
+            // Talk every Pacing for 3 timeouts: every idle timer that fires in between finds the client active.
             var sinceLastSend = new Stopwatch();
             while (true)
             {
@@ -41,12 +44,12 @@ public class IdleTouchTests
                 Assert.Equal(1, client.Send(one));
                 Assert.Equal(1, client.Receive(reply)); // an echo, not the end of stream: still open
                 Assert.Equal(42, reply[0]);
-                if (sinceConnect.Elapsed >= 4 * Timeout)
+                if (sinceConnect.Elapsed >= 3 * Timeout)
                 {
                     break;
                 }
 
-                Thread.Sleep(Timeout / 3); // pacing the client, not waiting for the server
+                Thread.Sleep(Pacing); // pacing the client, not waiting for the server
             }
 
             Assert.Equal(0, client.Receive(reply)); // now quiet: the server closes it

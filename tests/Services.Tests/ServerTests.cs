@@ -97,6 +97,69 @@ public class ServerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Shutdown_answers_the_requests_already_sent_refuses_new_clients_and_ends_each_connection_in_order()
+    {
+        var service = new SlowPath();
+        using var loop = new ServiceLoop();
+        using var server = new ServiceServer<HttpRequest, HttpResponse>(loop, AnyLoopback, new HttpServerCodec(), service);
+        using var busy = new RawHttp(server.LocalEndPoint);
+        using var idle = new RawHttp(server.LocalEndPoint);
+        Drive.Until(loop, () => server.OpenConnections == 2);
+        busy.Send(RawHttp.Get("/slow") + RawHttp.Get("/ping")); // in the socket before the shutdown, which reads it
+
+        // The clients act on their own threads while this one runs the shutdown: each reads to the end and closes.
+        Task<string> busyGot = Task.Run(() => ReadAnswersThenClose(busy));
+        Task<bool> idleEnded = Task.Run(() =>
+        {
+            bool ended = idle.ReadsEndOfStream();
+            idle.Dispose();
+            return ended;
+        });
+        Task answer = Task.Run(() =>
+        {
+            Assert.True(SpinWait.SpinUntil(() => service.Calls == 1, TimeSpan.FromSeconds(10)));
+            service.Answer.SetResult(HttpResponse.Text(200, "late")); // from another thread, while the server shuts down
+        });
+
+        Assert.True(server.Shutdown(TimeSpan.FromSeconds(10)), "every connection finished within the grace");
+        Assert.Equal("late PONG end", busyGot.Result);
+        Assert.True(idleEnded.Result, "the idle client got an orderly end of stream");
+        answer.GetAwaiter().GetResult();
+        Assert.Equal(0, server.OpenConnections);
+        Assert.Throws<System.Net.Sockets.SocketException>(() => new RawHttp(server.LocalEndPoint).Dispose()); // no longer accepting
+
+        static string ReadAnswersThenClose(RawHttp c)
+        {
+            string first = c.Read().Body, second = c.Read().Body;
+            string end = c.ReadsEndOfStream() ? "end" : "more";
+            c.Dispose();
+            return $"{first} {second} {end}";
+        }
+    }
+
+    [Fact]
+    public void A_client_that_resets_with_an_answer_pending_costs_only_its_own_connection()
+    {
+        var service = new SlowPath();
+        using var loop = new LoopThread();
+        var server = loop.Own(new ServiceServer<HttpRequest, HttpResponse>(loop.Loop, AnyLoopback, new HttpServerCodec(), service));
+        loop.Start();
+
+        using (var doomed = new RawHttp(server.LocalEndPoint))
+        {
+            doomed.Send(RawHttp.Get("/slow"));
+            Assert.True(SpinWait.SpinUntil(() => service.Calls == 1, TimeSpan.FromSeconds(10)));
+            doomed.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // close = RST
+        }
+
+        service.Answer.SetResult(HttpResponse.Text(200, "late")); // the answer for a connection that is gone
+        using var client = new RawHttp(server.LocalEndPoint);
+        client.Send(RawHttp.Get("/ping"));
+        Assert.Equal("PONG", client.Read().Body);
+        Assert.True(SpinWait.SpinUntil(() => server.OpenConnections == 1, TimeSpan.FromSeconds(10)), "the reset connection was not closed");
+    }
+
+    [Fact]
     public void Connection_close_is_honoured_after_the_answer()
     {
         using var loop = new LoopThread();
@@ -191,6 +254,27 @@ public class ServerTests(ITestOutputHelper output)
         Drive.Until(loop, () => held.Calls == 5);
         held.Answer(_ => HttpResponse.Pong);
         Drive.Until(loop, () => server.AnsweredLater == 5);
+    }
+
+    /// <summary>Answers <c>/slow</c> when the test completes <see cref="Answer"/> (and counts those calls), anything else with PONG at once.</summary>
+    private sealed class SlowPath : Service<HttpRequest, HttpResponse>
+    {
+        private int _calls;
+
+        public TaskCompletionSource<HttpResponse> Answer { get; } = new();
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public override ValueTask<HttpResponse> InvokeAsync(HttpRequest request)
+        {
+            if (request.Path != "/slow")
+            {
+                return new ValueTask<HttpResponse>(HttpResponse.Pong);
+            }
+
+            Interlocked.Increment(ref _calls);
+            return new ValueTask<HttpResponse>(Answer.Task);
+        }
     }
 
     private static Service<HttpRequest, HttpResponse> PingService() =>

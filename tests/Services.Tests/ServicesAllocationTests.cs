@@ -9,22 +9,17 @@ namespace Services.Tests;
 public sealed class ServicesAllocationTests : IDisposable
 {
     private readonly ITestOutputHelper _output;
-    private readonly ServicesApp _app;
-    private readonly Thread _front;
+    private readonly RunningApp _running = new();
 
-    public ServicesAllocationTests(ITestOutputHelper output)
-    {
-        _output = output;
-        _app = new ServicesApp(0);
-        _front = new Thread(_app.Run) { IsBackground = true };
-        _front.Start();
-    }
+    public ServicesAllocationTests(ITestOutputHelper output) => _output = output;
+
+    private ServicesApp App => _running.App;
 
     [Fact]
     public void Allocation_per_request_is_reported()
     {
         // Whole-process bytes (all threads: front loop, backend loop) per request, in steady state.
-        using var client = new RawHttp(_app.LocalEndPoint);
+        using var client = new RawHttp(App.LocalEndPoint);
         double PerRequest(string request, int count)
         {
             // The first answer tells the length of every answer (they are all alike); then plain socket calls
@@ -65,10 +60,5 @@ public sealed class ServicesAllocationTests : IDisposable
         Assert.True(timeline > 0);
     }
 
-    public void Dispose()
-    {
-        _app.Stop();
-        _front.Join();
-        _app.Dispose();
-    }
+    public void Dispose() => _running.Dispose();
 }

@@ -10,21 +10,16 @@ namespace Services.Tests;
 public sealed class ServicesAppTests : IDisposable
 {
     private readonly ITestOutputHelper _output;
-    private readonly ServicesApp _app;
-    private readonly Thread _front;
+    private readonly RunningApp _running = new();
 
-    public ServicesAppTests(ITestOutputHelper output)
-    {
-        _output = output;
-        _app = new ServicesApp(0);
-        _front = new Thread(_app.Run) { IsBackground = true };
-        _front.Start();
-    }
+    public ServicesAppTests(ITestOutputHelper output) => _output = output;
+
+    private ServicesApp App => _running.App;
 
     [Fact]
     public void Ping_answers_PONG()
     {
-        using var client = new RawHttp(_app.LocalEndPoint);
+        using var client = new RawHttp(App.LocalEndPoint);
         client.Send(RawHttp.Get("/ping"));
         (int status, _, string body) = client.Read();
         Assert.Equal((200, "PONG"), (status, body));
@@ -33,7 +28,7 @@ public sealed class ServicesAppTests : IDisposable
     [Fact]
     public void Timeline_without_the_bearer_token_is_401()
     {
-        using var client = new RawHttp(_app.LocalEndPoint);
+        using var client = new RawHttp(App.LocalEndPoint);
         client.Send(RawHttp.Get("/timeline/alice") + RawHttp.Get("/timeline/alice", "wrong"));
         Assert.Equal(401, client.Read().Status);
         Assert.Equal(401, client.Read().Status);
@@ -42,7 +37,7 @@ public sealed class ServicesAppTests : IDisposable
     [Fact]
     public void Timeline_with_the_token_composes_both_backends_into_json()
     {
-        using var client = new RawHttp(_app.LocalEndPoint);
+        using var client = new RawHttp(App.LocalEndPoint);
         client.Send(RawHttp.Get("/timeline/alice", ServicesApp.DemoToken) + RawHttp.Get("/timeline/Bob", ServicesApp.DemoToken));
         foreach (string user in new[] { "alice", "bob" })
         {
@@ -58,7 +53,7 @@ public sealed class ServicesAppTests : IDisposable
     [Fact]
     public void A_slow_post_backend_is_cut_off_by_the_timeout_filter_with_504()
     {
-        using var client = new RawHttp(_app.LocalEndPoint);
+        using var client = new RawHttp(App.LocalEndPoint);
         var clock = Stopwatch.StartNew();
         client.Send(RawHttp.Get("/timeline/alice?delay=5000", ServicesApp.DemoToken));
         Assert.Equal(504, client.Read().Status);
@@ -74,7 +69,7 @@ public sealed class ServicesAppTests : IDisposable
     [Fact]
     public void Unknown_paths_are_404_and_stats_report_the_services()
     {
-        using var client = new RawHttp(_app.LocalEndPoint);
+        using var client = new RawHttp(App.LocalEndPoint);
         client.Send(RawHttp.Get("/nope") + RawHttp.Get("/timeline/alice", ServicesApp.DemoToken) + RawHttp.Get("/stats"));
         Assert.Equal(404, client.Read().Status);
         Assert.Equal(200, client.Read().Status);
@@ -83,10 +78,5 @@ public sealed class ServicesAppTests : IDisposable
         Assert.Equal(1, stats.RootElement.GetProperty("post-client").GetProperty("requests").GetInt64());
     }
 
-    public void Dispose()
-    {
-        _app.Stop();
-        _front.Join();
-        _app.Dispose();
-    }
+    public void Dispose() => _running.Dispose();
 }

@@ -33,6 +33,27 @@ internal static class Drive
     }
 }
 
+/// <summary>The whole demo (<see cref="ServicesDemo.ServicesApp"/> on a free port), its front loop on a thread of its own.</summary>
+internal sealed class RunningApp : IDisposable
+{
+    private readonly Thread _front;
+
+    public RunningApp()
+    {
+        _front = new Thread(App.Run) { IsBackground = true, Name = "front loop" };
+        _front.Start();
+    }
+
+    public ServicesDemo.ServicesApp App { get; } = new(0);
+
+    public void Dispose()
+    {
+        App.Stop();
+        _front.Join();
+        App.Dispose();
+    }
+}
+
 /// <summary>A loop run on its own thread; build servers on it before <see cref="Start"/>.</summary>
 internal sealed class LoopThread : IDisposable
 {
@@ -75,6 +96,7 @@ internal sealed class LoopThread : IDisposable
         }
 
         _owned.Clear();
+        Loop.Dispose();
     }
 }
 

@@ -7,10 +7,23 @@ namespace Polling.TestSupport;
 internal sealed class DemoProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly Task<string> _errors;
 
     public DemoProcess(string dll, params string[] args)
+        : this(null, dll, args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    }
+
+    /// <summary>Starts <paramref name="dll"/>, under <c>prlimit --nofile=N:N</c> when <paramref name="descriptorLimit"/> is given.</summary>
+    public DemoProcess(int? descriptorLimit, string dll, params string[] args)
+    {
+        var start = new ProcessStartInfo(descriptorLimit is null ? "dotnet" : "prlimit") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (descriptorLimit is int limit)
+        {
+            start.ArgumentList.Add($"--nofile={limit}:{limit}");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (string arg in args)
         {
@@ -18,12 +31,13 @@ internal sealed class DemoProcess : IDisposable
         }
 
         _process = Process.Start(start)!;
+        _errors = _process.StandardError.ReadToEndAsync();
         Task<string?> first = _process.StandardOutput.ReadLineAsync();
         if (!first.Wait(TimeSpan.FromSeconds(60)) || first.Result is not { } line || !line.StartsWith("listening on 127.0.0.1:", StringComparison.Ordinal))
         {
             _process.Kill();
             _process.WaitForExit();
-            string errors = _process.StandardError.ReadToEnd();
+            string errors = _errors.Result;
             DisposeWithStreams();
             throw new InvalidOperationException($"{dll} did not say where it listens; stderr: {errors}");
         }
@@ -36,14 +50,26 @@ internal sealed class DemoProcess : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>What the program printed after its first line, and its standard error; once it has exited.</summary>
+    public string Output => _process.HasExited ? _process.StandardOutput.ReadToEnd() + _errors.Result : "(running)";
+
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public int Terminate()
     {
-        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        SendTerminate();
+        return WaitForExit();
+    }
 
+    /// <summary>Sends SIGTERM and returns at once (the clients may then watch the shutdown).</summary>
+    public void SendTerminate()
+    {
+        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits up to 60 s for the program to exit and returns its exit code.</summary>
+    public int WaitForExit()
+    {
         if (!_process.WaitForExit(TimeSpan.FromSeconds(60)))
         {
             _process.Kill();

@@ -17,5 +17,15 @@ public sealed class ServerOptions
     /// <summary>The listen backlog. Default 1024.</summary>
     public int Backlog { get; init; } = 1024;
 
+    /// <summary>
+    /// Descriptors to keep free below the process's limit: the server holds at most as many connections as leave
+    /// this many free and sheds the rest (see <see cref="Polling.Net.AcceptLoopOptions.DescriptorHeadroom"/>). Count
+    /// what the process still opens after it starts serving: the runtime's signal-handling thread at SIGTERM
+    /// (<see cref="Polling.Net.AcceptLoopOptions.SignalHeadroom"/>), thread-pool threads, and the connections of
+    /// <see cref="ServiceClient{TRequest,TResponse}"/> pools (both ends, if the backends run in the same process).
+    /// Null (the default): no cap.
+    /// </summary>
+    public int? DescriptorHeadroom { get; init; }
+
     internal static ServerOptions Default { get; } = new();
 }

@@ -275,7 +275,14 @@ public sealed class ServiceClient<TRequest, TResponse> : Service<TRequest, TResp
             if (State == HostState.Up && _connections.Count < client._options.ConnectionsPerHost
                 && _connections.TrueForAll(c => c.IsConnected && c.Inflight >= client._options.MaxOutstandingPerConnection))
             {
-                Connect();
+                try
+                {
+                    _connections.Add(new Connection(this, TcpStream.Connect(EndPoint)));
+                }
+                catch (SocketException)
+                {
+                    // No descriptor (or port) for one more: the host is as up as before; its connections take the load.
+                }
             }
         }
 

@@ -46,6 +46,7 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
     private readonly ChannelSource<PendingAnswer> _answers = ChannelSource.CreateUnbounded<PendingAnswer>();
     private readonly Stack<PendingAnswer> _answerPool = new();
     private readonly HashSet<Connection> _connections = [];
+    private bool _shuttingDown;
     private bool _disposed;
 
     /// <summary>Binds <paramref name="endpoint"/> and starts serving as soon as <paramref name="loop"/> runs. Call on the loop thread (or before it runs).</summary>
@@ -75,7 +76,8 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
 
         // Polling.Net's AcceptLoop: accepts until would-block and survives descriptor exhaustion (sheds the
         // backlog with a reserve descriptor, or pauses and retries on its timer) without throwing or allocating.
-        _accept = new AcceptLoop(loop.Registry, listener, _listenerToken, _acceptRetryToken);
+        _accept = new AcceptLoop(loop.Registry, listener, _listenerToken, _acceptRetryToken,
+            new AcceptLoopOptions { DescriptorHeadroom = _options.DescriptorHeadroom });
         loop.Registry.Register(_answers, _answersToken, Interest.Readable);
     }
 
@@ -94,11 +96,50 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
     /// <summary>Requests answered later, after their result was posted back into the loop (or queued behind one that was).</summary>
     public long AnsweredLater { get; private set; }
 
-    /// <summary>Connections dropped at once because descriptors ran out (see <see cref="AcceptLoop"/>).</summary>
+    /// <summary>Connections dropped at once because descriptors ran out or the cap of <see cref="ServerOptions.DescriptorHeadroom"/> was reached (see <see cref="AcceptLoop"/>).</summary>
     public long ShedConnections => _accept.Shed;
 
     /// <summary>Connections closed because of bad input.</summary>
     public long ProtocolErrors { get; private set; }
+
+    /// <summary>
+    /// The graceful end, on the loop thread (after <see cref="ServiceLoop.Run()"/> returned): stops accepting; every
+    /// connection reads the requests its client has sent so far, answers them (in order, however long the service
+    /// takes, within <paramref name="grace"/>), then ends in order: the client gets an end of stream, what it still
+    /// sends is read and dropped, so the close is never a reset. Runs the loop until every connection is closed or
+    /// <paramref name="grace"/> is over; call <see cref="Dispose"/> next, which closes what is left.
+    /// </summary>
+    /// <param name="grace">How long connections get to finish.</param>
+    /// <returns><see langword="true"/> if every connection finished within <paramref name="grace"/>.</returns>
+    /// <exception cref="InvalidOperationException">Not called on the loop thread.</exception>
+    /// <example>
+    /// <code>
+    /// loop.Run();                                // until loop.Stop(), e.g. from a SIGTERM handler
+    /// server.Shutdown(TimeSpan.FromSeconds(5));  // answers out, connections closed in order
+    /// server.Dispose();
+    /// </code>
+    /// </example>
+    public bool Shutdown(TimeSpan grace)
+    {
+        _loop.ThrowIfNotLoopThread("shut a server down");
+        if (!_shuttingDown && !_disposed)
+        {
+            _shuttingDown = true;
+            _accept.Stop();
+            foreach (Connection connection in _connections.ToArray())
+            {
+                connection.BeginShutdown();
+            }
+        }
+
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        for (long left = (long)grace.TotalMilliseconds; _connections.Count > 0 && left > 0; left = deadline - Environment.TickCount64)
+        {
+            _loop.RunOnce(TimeSpan.FromMilliseconds(left));
+        }
+
+        return _connections.Count == 0;
+    }
 
     /// <summary>Closes the listener and every connection. Call on the loop thread. Idempotent.</summary>
     public void Dispose()
@@ -267,6 +308,7 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
         private ProtocolException? _protocolError;
         private bool _peerDone;
         private bool _closing;
+        private bool _sentEnd;
         private bool _writableRegistered;
 
         public Connection(ServiceServer<TRequest, TResponse> server, TcpStream stream)
@@ -292,6 +334,12 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
 
             try
             {
+                if (_sentEnd)
+                {
+                    Linger();
+                    return;
+                }
+
                 if (ev.IsWritable)
                 {
                     Flush();
@@ -302,6 +350,21 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
                     Read();
                 }
 
+                Settle();
+            }
+            catch (SocketException)
+            {
+                Close();
+            }
+        }
+
+        /// <summary>Server shutdown: answers what the client has sent so far, then ends the connection in order.</summary>
+        public void BeginShutdown()
+        {
+            try
+            {
+                Read();
+                _closing = true;
                 Settle();
             }
             catch (SocketException)
@@ -330,6 +393,7 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
             }
 
             IsClosed = true;
+            _server._accept.ConnectionClosed(); // counts against the cap; an accept loop paused for want of descriptors resumes
             _server._connections.Remove(this);
             _server._loop.Remove(Token);
             _stream.Dispose();
@@ -463,6 +527,19 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
                 if (!_peerDone)
                 {
                     _stream.Shutdown(SocketShutdown.Send);
+                    if (_server._shuttingDown)
+                    {
+                        // Read (and drop) until the client closes too: closing with its bytes unread would reset.
+                        _sentEnd = true;
+                        if (_writableRegistered)
+                        {
+                            _server._loop.Registry.Reregister(_stream, Token, Interest.Readable);
+                            _writableRegistered = false;
+                        }
+
+                        Linger();
+                        return;
+                    }
                 }
 
                 Close();
@@ -474,6 +551,19 @@ public sealed class ServiceServer<TRequest, TResponse> : IDisposable
             {
                 _server._loop.Registry.Reregister(_stream, Token, wantWritable ? Interest.Readable | Interest.Writable : Interest.Readable);
                 _writableRegistered = wantWritable;
+            }
+        }
+
+        private void Linger()
+        {
+            while (_stream.TryRead(_input.GetSpan(ReadChunk), out int read))
+            {
+                if (read == 0)
+                {
+                    _peerDone = true;
+                    Close();
+                    return;
+                }
             }
         }
 

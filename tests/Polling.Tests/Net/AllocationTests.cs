@@ -1,6 +1,7 @@
 using Polling.Net;
 using Xunit;
 using static Polling.Tests.Net.NetHelpers;
+using static Polling.TestSupport.LoopbackPairs;
 
 namespace Polling.Tests.Net;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Polling.Net;
 using Xunit;
 using static Polling.Tests.Net.NetHelpers;
+using static Polling.TestSupport.LoopbackPairs;
 using TcpListener = Polling.Net.TcpListener;
 
 namespace Polling.Tests.Net;

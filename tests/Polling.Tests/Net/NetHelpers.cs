@@ -5,7 +5,7 @@ using TcpListener = Polling.Net.TcpListener;
 
 namespace Polling.Tests.Net;
 
-/// <summary>Shared plumbing for the Polling.Net tests: deadlines, connected pairs, descriptor counts.</summary>
+/// <summary>Shared plumbing for the Polling.Net tests: deadlines, reads, descriptor counts (connected pairs: <see cref="Polling.TestSupport.LoopbackPairs"/>).</summary>
 internal static class NetHelpers
 {
     /// <summary>A generous upper bound for anything that should happen "soon" on a busy 2-core machine.</summary>
@@ -66,28 +66,6 @@ internal static class NetHelpers
 
             Thread.Sleep(1);
         }
-    }
-
-    /// <summary>A connected loopback TCP pair (client from Connect, server from TryAccept), both non-blocking.</summary>
-    public static (TcpStream Client, TcpStream Server) TcpPair(IPAddress? address = null)
-    {
-        using var listener = TcpListener.Bind(new IPEndPoint(address ?? IPAddress.Loopback, 0));
-        var client = TcpStream.Connect(listener.LocalEndPoint);
-        TcpStream? server = null;
-        Eventually(() => listener.TryAccept(out server), "accept");
-        Eventually(() =>
-        {
-            try
-            {
-                _ = client.RemoteEndPoint;
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }, "connect");
-        return (client, server!);
     }
 
     /// <summary>A <c>TryRead</c> of any stream type.</summary>
