@@ -37,7 +37,7 @@ internal static class Descriptors
     {
         IReadOnlyList<string> opened = OpenedSince(before);
         GC.KeepAlive(keepAlive);
-        Assert.True(opened.Count == 0, $"{opened.Count} descriptor(s) leaked (objects alive, no collection): {string.Join(", ", opened)}");
+        Assert.True(opened.Count == 0, $"{opened.Count} descriptor(s) leaked (objects alive, no collection): {string.Join(", ", opened.Select(Describe))}");
     }
 
     /// <summary>Asserts that every handle in <paramref name="handles"/> is closed (each source's Dispose really closed).</summary>
@@ -45,6 +45,48 @@ internal static class Descriptors
     {
         int open = handles.Count(handle => !handle.IsClosed);
         Assert.True(open == 0, $"{open} {what} left their descriptor open after Dispose");
+    }
+
+    /// <summary>
+    /// "7 -> socket:[123] (tcp 127.0.0.1:40000 -> :5000)" or "(unix /tmp/x.sock)": which socket a leaked one is, so that a
+    /// failure says whether it is the test's, or e.g. a diagnostics client's connection to the runtime's IPC socket.
+    /// </summary>
+    private static string Describe(string entry)
+    {
+        int start = entry.IndexOf("socket:[", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return entry;
+        }
+
+        string inode = entry[(start + "socket:[".Length)..].TrimEnd(']');
+        foreach (string table in new[] { "tcp", "tcp6", "udp", "udp6", "unix" })
+        {
+            try
+            {
+                foreach (string line in File.ReadLines($"/proc/net/{table}").Skip(1))
+                {
+                    string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (table == "unix" && fields.Length >= 7 && fields[6] == inode)
+                    {
+                        return $"{entry} (unix {(fields.Length > 7 ? fields[7] : "unnamed")})";
+                    }
+
+                    if (table != "unix" && fields.Length >= 10 && fields[9] == inode)
+                    {
+                        return $"{entry} ({table} {Port(fields[1])} -> {Port(fields[2])}, state {fields[3]})";
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // no such table here
+            }
+        }
+
+        return entry;
+
+        static string Port(string hexAddress) => $"{hexAddress[..hexAddress.IndexOf(':')]}:{Convert.ToInt32(hexAddress[(hexAddress.IndexOf(':') + 1)..], 16)}";
     }
 
     /// <summary>"3 -> socket:[123]" for every open descriptor that is not a file.</summary>

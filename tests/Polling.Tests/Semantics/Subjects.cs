@@ -39,7 +39,7 @@ internal sealed class HarnessException(string message) : Exception(message);
 /// </summary>
 internal abstract class Subject : IDisposable
 {
-    protected static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(10);
+    protected static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(20); // bounds a failure only
 
     private static readonly byte[] Scratch = new byte[64 * 1024];
 
