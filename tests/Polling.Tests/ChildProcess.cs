@@ -11,8 +11,11 @@ namespace Polling.Tests;
 /// </summary>
 internal static class ChildProcess
 {
-    /// <summary>Runs <paramref name="scenario"/>, optionally under <c>prlimit --nofile=N:N</c>; returns its exit code and output.</summary>
-    public static (int ExitCode, string Output) Run(string scenario, int? nofile = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs <paramref name="scenario"/>, optionally under <c>prlimit --nofile=N:N</c> and with extra
+    /// <paramref name="environment"/> variables; returns its exit code and output.
+    /// </summary>
+    public static (int ExitCode, string Output) Run(string scenario, int? nofile = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         string assembly = typeof(ChildProcess).Assembly.Location;
         var start = new ProcessStartInfo(nofile is null ? "dotnet" : "prlimit")
@@ -25,6 +28,11 @@ internal static class ChildProcess
         {
             start.ArgumentList.Add($"--nofile={limit}:{limit}");
             start.ArgumentList.Add("dotnet");
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         start.ArgumentList.Add("exec");
