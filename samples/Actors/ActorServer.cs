@@ -191,7 +191,16 @@ public sealed class ActorServer<TMessage, TReply> : IConnectionPort<TReply>, IDi
     public bool Shutdown(TimeSpan grace)
     {
         _accept.Stop();
-        foreach (Session session in _sessions.Select(entry => entry.Value).ToArray())
+
+        // A copy, as BeginShutdown may close (remove) a session; a plain loop, as shutdown runs when descriptors may be
+        // exhausted, and nothing else in the loop loads System.Linq before (a lazy assembly load then fails).
+        var sessions = new List<Session>(_sessions.Count);
+        foreach (KeyValuePair<Token, Session> entry in _sessions)
+        {
+            sessions.Add(entry.Value);
+        }
+
+        foreach (Session session in sessions)
         {
             session.BeginShutdown();
         }

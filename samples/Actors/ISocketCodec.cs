@@ -9,6 +9,13 @@ namespace Polling.Actors;
 /// side); everything else sees only typed objects. An <see cref="ActorServer{TMessage,TReply}"/> makes one codec per
 /// connection, so a codec may keep state (e.g. "skipping the rest of a line that was too long"). Called on the loop thread.
 /// </summary>
+/// <remarks>
+/// <b>Warm it up.</b> The loop may parse the first line only after it has accepted connections up to the descriptor
+/// cap (a burst that filled the backlog before the loop ran), when only the headroom is free. Whatever the codec
+/// loads lazily then (an assembly such as System.Linq, a static encoding) fails with
+/// <see cref="FileNotFoundException"/> and ends the process: run every kind of input and reply through a scratch
+/// codec before the server accepts anyone (see <c>ChatCodec.Warmup</c> in samples/Chat).
+/// </remarks>
 /// <example>
 /// <code>
 /// sealed class ChatCodec : ISocketCodec&lt;ChatInput, string&gt; { ... }

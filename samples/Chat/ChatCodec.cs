@@ -21,6 +21,38 @@ public sealed class ChatCodec : ISocketCodec<SessionMessage, string>
 
     private readonly LineFramer _framer = new(MaxLine);
 
+    /// <summary>
+    /// Runs every kind of line and reply through a scratch codec, so that what this code loads lazily (System.Linq,
+    /// System.Text.Encoding.Extensions) is loaded now. Call it before the server accepts anyone: the loop may parse
+    /// the first line only after it accepted clients up to the descriptor cap, and a load then fails
+    /// ("Could not load file or assembly", which ended the process).
+    /// </summary>
+    public static void Warmup()
+    {
+        var codec = new ChatCodec();
+        byte[] overlong = new byte[MaxLine + 16];
+        overlong.AsSpan().Fill((byte)'x');
+        overlong[^1] = (byte)'\n';
+        byte[][] inputs =
+        [
+            Encoding.UTF8.GetBytes("NICK warm\nNICK \nMSG hi\nMSG\nPRIVMSG warm hi\nPRIVMSG x\nQUIT\nSTATS\nWARM\r\n"),
+            [0xFF, 0xFE, (byte)'\n'],
+            overlong,
+        ];
+        foreach (byte[] input in inputs)
+        {
+            for (int at = 0, consumed = 1; at < input.Length && consumed > 0; at += consumed)
+            {
+                _ = codec.TryDecode(input.AsSpan(at), out _, out consumed);
+            }
+        }
+
+        var output = new ArrayBufferWriter<byte>();
+        codec.Encode("WELCOME warm", output);
+        codec.Encode(new string('x', 20 * 1024), output); // longer than a chunk
+        _ = codec.Disconnected(DisconnectReason.PeerClosed);
+    }
+
     /// <inheritdoc/>
     public bool TryDecode(ReadOnlySpan<byte> input, [MaybeNullWhen(false)] out SessionMessage message, out int consumed)
     {

@@ -13,6 +13,7 @@ public sealed class ChatServer : IDisposable
     /// <param name="options">Server settings (mailbox bound, high-water mark); null for the defaults.</param>
     public ChatServer(IPEndPoint endpoint, ActorServerOptions? options = null)
     {
+        ChatCodec.Warmup(); // before the listener exists: no client can come before the codec's code is loaded
         Room = new Room();
         RoomRef = Actor.Spawn(Room, mailboxCapacity: 4096);
         _server = new ActorServer<SessionMessage, string>(endpoint, () => new ChatCodec(), _ => new ChatSession(RoomRef), options);

@@ -8,6 +8,7 @@ internal sealed class DemoProcess : IDisposable
 {
     private readonly Process _process;
     private readonly Task<string> _errors;
+    private string? _output;
 
     public DemoProcess(string dll, params string[] args)
         : this(null, dll, args)
@@ -51,7 +52,17 @@ internal sealed class DemoProcess : IDisposable
     public IPEndPoint EndPoint { get; }
 
     /// <summary>What the program printed after its first line, and its standard error; once it has exited.</summary>
-    public string Output => _process.HasExited ? _process.StandardOutput.ReadToEnd() + _errors.Result : "(running)";
+    public string Output => _process.HasExited ? _output ??= _process.StandardOutput.ReadToEnd() + _errors.Result : "(running)";
+
+    /// <summary>For a failure message: the exit code and <see cref="Output"/> once the program exited (waiting up to 5 s, as one that crashed may still be dying), else "still running".</summary>
+    public string Describe() =>
+        _process.WaitForExit(TimeSpan.FromSeconds(5)) ? $"the demo exited with {_process.ExitCode}: {Output}" : "the demo is still running";
+
+    /// <summary>Stops the program (SIGSTOP), e.g. so that clients fill its backlog before its loop runs again.</summary>
+    public void Suspend() => Signal("-STOP");
+
+    /// <summary>Lets a <see cref="Suspend"/>ed program run on (SIGCONT).</summary>
+    public void Continue() => Signal("-CONT");
 
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public int Terminate()
@@ -61,11 +72,7 @@ internal sealed class DemoProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM and returns at once (the clients may then watch the shutdown).</summary>
-    public void SendTerminate()
-    {
-        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void SendTerminate() => Signal("-TERM");
 
     /// <summary>Waits up to 60 s for the program to exit and returns its exit code.</summary>
     public int WaitForExit()
@@ -89,6 +96,12 @@ internal sealed class DemoProcess : IDisposable
         }
 
         DisposeWithStreams();
+    }
+
+    private void Signal(string signal)
+    {
+        using Process kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
