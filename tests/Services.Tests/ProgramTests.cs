@@ -27,7 +27,17 @@ public class ProgramTests(ITestOutputHelper output)
     /// (for the runtime's signal thread and the backend pools) /timeline answered 500 at the limit.
     /// </summary>
     [Fact]
-    public void Sigterm_at_the_descriptor_limit_exits_0_after_answering_the_held_clients()
+    public void Sigterm_at_the_descriptor_limit_exits_0_after_answering_the_held_clients() => RunTheDrill(beforeTheLoopRuns: false);
+
+    /// <summary>
+    /// The same drill with every client already in the backlog before the program's loop runs (it is stopped while
+    /// they connect): the front accepts up to its cap before it parses a single request, so whatever parsing or
+    /// answering loads for the first time must already be loaded (Chat died exactly there).
+    /// </summary>
+    [Fact]
+    public void Clients_that_all_connect_before_the_loop_runs_are_served_up_to_the_descriptor_limit() => RunTheDrill(beforeTheLoopRuns: true);
+
+    private void RunTheDrill(bool beforeTheLoopRuns)
     {
         using var demo = new DemoProcess(descriptorLimit: 128, "Services.dll", "0");
         (int held, string printed) = DescriptorLimitDrill.Run(demo, 200, new DescriptorLimitDrill.Client<RawHttp>(
@@ -49,7 +59,8 @@ public class ProgramTests(ITestOutputHelper output)
                 client.Send(RawHttp.Get("/timeline/carol", ServicesDemo.ServicesApp.DemoToken)); // both backends, through the pools
                 (int status, _, string body) = client.Read();
                 Assert.True(status == 200, $"timeline at the limit: {status} {body}");
-            }));
+            }),
+            beforeTheLoopRuns);
         output.WriteLine($"held {held}: {printed}");
     }
 }
