@@ -79,19 +79,8 @@ internal static class Errno
     /// interrupted (EINTR) and must be made again; otherwise <paramref name="errno"/> is 0 or the error and
     /// <paramref name="count"/> the bytes moved (0 on error).
     /// </summary>
-    public static bool Settled(long result, out int count, out int errno)
-    {
-        if (result >= 0)
-        {
-            count = (int)result;
-            errno = 0;
-            return true;
-        }
-
-        count = 0;
-        errno = Last;
-        return errno != EINTR;
-    }
+    public static bool Settled(long result, out int count, out int errno) =>
+        SettledNegated(result >= 0 ? result : -Last, out count, out errno);
 
     /// <summary>
     /// <see cref="Settled"/> for an import marshalled with <see cref="ErrnoOnFailure"/>: <paramref name="result"/> is
