@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Polling.TestSupport;
 
 namespace HttpPing.Tests;
 
@@ -263,7 +264,7 @@ internal sealed class ServerProcess : IDisposable
             process.Kill();
             process.WaitForExit();
             string errors = process.StandardError.ReadToEnd();
-            DisposeWithStreams(process);
+            process.DisposeWithStreams();
             throw new InvalidOperationException($"unexpected first line '{line}': {errors}");
         }
 
@@ -281,22 +282,5 @@ internal sealed class ServerProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        DisposeWithStreams(_process);
-    }
-
-    /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
-    private static void DisposeWithStreams(Process process)
-    {
-        process.StandardOutput.Dispose();
-        process.StandardError.Dispose();
-        process.Dispose();
-    }
+    public void Dispose() => _process.KillAndDispose();
 }

@@ -1,7 +1,7 @@
-using Polling.TestSupport;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using Polling.TestSupport;
 using Xunit.Abstractions;
 
 namespace MiniRedis.Tests;
@@ -230,7 +230,7 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
                 process.Kill();
                 process.WaitForExit();
                 string message = $"MiniRedis did not start under prlimit --nofile={descriptorLimit}: '{(line.IsCompleted ? line.Result : "(no line)")}' {errors.Result}";
-                DisposeWithStreams(process);
+                process.DisposeWithStreams();
                 throw new Xunit.Sdk.XunitException(message);
             }
 
@@ -256,23 +256,6 @@ public sealed class ExhaustionTests(ITestOutputHelper output)
             return (_process.ExitCode, _process.StandardOutput.ReadToEnd() + _errors.Result);
         }
 
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-
-            DisposeWithStreams(_process);
-        }
-
-        /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
-        private static void DisposeWithStreams(Process process)
-        {
-            process.StandardOutput.Dispose();
-            process.StandardError.Dispose();
-            process.Dispose();
-        }
+        public void Dispose() => _process.KillAndDispose();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Polling.TestSupport;
 
 namespace Polling.Net.Servers.Tests;
 
@@ -61,7 +62,7 @@ internal sealed class EchoProcess : IDisposable
         {
             process.Kill();
             process.WaitForExit();
-            DisposeWithStreams(process);
+            process.DisposeWithStreams();
             throw;
         }
     }
@@ -91,22 +92,5 @@ internal sealed class EchoProcess : IDisposable
         return (_process.ExitCode, _process.StandardOutput.ReadToEnd() + _process.StandardError.ReadToEnd());
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        DisposeWithStreams(_process);
-    }
-
-    /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
-    private static void DisposeWithStreams(Process process)
-    {
-        process.StandardOutput.Dispose();
-        process.StandardError.Dispose();
-        process.Dispose();
-    }
+    public void Dispose() => _process.KillAndDispose();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Polling.TestSupport;
 
 namespace Polling.Reliability.Tests;
 
@@ -76,20 +77,7 @@ internal sealed class ServerProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        // Process.Dispose leaves the streams a caller touched open: their pipes would wait for the finalizer.
-        _process.StandardInput.Dispose();
-        _process.StandardOutput.Dispose();
-        _process.StandardError.Dispose();
-        _process.Dispose();
-    }
+    public void Dispose() => _process.KillAndDispose();
 
     private string? ReadLine(TimeSpan deadline)
     {

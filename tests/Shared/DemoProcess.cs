@@ -39,7 +39,7 @@ internal sealed class DemoProcess : IDisposable
             _process.Kill();
             _process.WaitForExit();
             string errors = _errors.Result;
-            DisposeWithStreams();
+            _process.DisposeWithStreams();
             throw new InvalidOperationException($"{dll} did not say where it listens; stderr: {errors}");
         }
 
@@ -87,28 +87,11 @@ internal sealed class DemoProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        DisposeWithStreams();
-    }
+    public void Dispose() => _process.KillAndDispose();
 
     private void Signal(string signal)
     {
         using Process kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
-    }
-
-    /// <summary>Process.Dispose leaves the streams a caller touched open (their pipes would wait for the finalizer).</summary>
-    private void DisposeWithStreams()
-    {
-        _process.StandardOutput.Dispose();
-        _process.StandardError.Dispose();
-        _process.Dispose();
     }
 }
