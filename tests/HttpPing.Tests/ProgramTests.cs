@@ -95,7 +95,7 @@ public class ProgramTests
                     Assert.Equal("PONG", client.Read().Body);
                     served++;
                 }
-                catch (Exception e) when (e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
+                catch (Exception e) when (IsShed(e))
                 {
                     shed++;
                 }
@@ -119,7 +119,7 @@ public class ProgramTests
             {
                 answered = client.Read().Body == "PONG";
             }
-            catch (Exception e) when (e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
+            catch (Exception e) when (IsShed(e))
             {
                 // shed: the server had not closed enough of the old connections yet
             }
@@ -155,7 +155,7 @@ public class ProgramTests
                     Assert.Equal("PONG", client.Read().Body);
                     held.Add(client);
                 }
-                catch (Exception e) when (e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset))
+                catch (Exception e) when (IsShed(e))
                 {
                     // shed
                 }
@@ -177,6 +177,9 @@ public class ProgramTests
             clients.ForEach(c => c.Dispose());
         }
     }
+
+    /// <summary>What a client sees when the server shed it at the limit: an end of stream or a reset.</summary>
+    private static bool IsShed(Exception e) => e is EndOfStreamException || (e is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset);
 
     private static (int Exit, string Output) Curl(params string[] arguments)
     {
