@@ -4,7 +4,7 @@
 # does not (on this shared 2-core VM the same C binary varied 30-50 % between rounds a minute apart).
 #
 #   bench/perf/ab-echo.sh [--quota PCT] [--config CxS|CxSpK] [--seconds T] [--warmup W] [--prewarm P] [--repeat N] \
-#                         'A-COMMAND {port}' 'B-COMMAND {port}'
+#                         [--no-swap] 'A-COMMAND {port}' 'B-COMMAND {port}'
 #
 # Both servers run pinned to core 1, each in its own cgroup capped at PCT % of that core (default 25: together
 # they leave the core half idle, so each gets exactly its quota and both are server-bound); two echo-load clients
@@ -12,11 +12,18 @@
 # (P s of 100x64, default 1, as run-echo.sh does), then measures W s warm-up + T s. Prints per round rt/s, p99 and
 # server CPU per round trip of each, the ratio B/A, and the median ratio over the rounds.
 # Check that cli% stays well below 100 (the clients share core 0): otherwise the ratio is squeezed towards 1.
+#
+# The two slots are not equal: the same c-epoll-min binary as A and as B measured B/A 1.02-1.03 at 100x64 and
+# 1.06-1.10 at 1000x64 (2026-12-02), so a fixed assignment flatters whichever server sits in slot 1. The servers
+# therefore swap slots every round (A in slot 0 on odd rounds, in slot 1 on even ones; --no-swap keeps A in slot 0,
+# for measuring that bias with the same server twice), and the summary's "geomean" over an even number of rounds
+# cancels the slot bias: with B/A = t*b in one round and t/b in the next, their geometric mean is t.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 LOAD=$HERE/out/bin/echo-load
-QUOTA=25 CONFIG=100x64 SECS=2 WARM=0.5 PREWARM=1 REPEAT=5
+QUOTA=25 CONFIG=100x64 SECS=2 WARM=0.5 PREWARM=1 REPEAT=6 SWAP=1
 while [ $# -gt 2 ]; do
+    [ "$1" = --no-swap ] && { SWAP=0; shift; continue; }
     case "$1" in
     --quota) QUOTA=$2 ;; --config) CONFIG=$2 ;; --seconds) SECS=$2 ;; --warmup) WARM=$2 ;;
     --prewarm) PREWARM=$2 ;; --repeat) REPEAT=$2 ;; *) echo "usage: see the header of $0" >&2; exit 2 ;;
@@ -55,9 +62,11 @@ echo "ab-echo: $CONFIG, ${REPEAT} round(s) of ${WARM}+${SECS} s, each server cap
 printf '%-5s %10s %8s %7s %5s | %10s %8s %7s %5s | %6s\n' round A-rt/s A-p99us A-us/rt A-cli B-rt/s B-p99us B-us/rt B-cli B/A
 RATIOS=()
 for r in $(seq "$REPEAT"); do
+    # slot i (cgroup, start order, client order) runs server SLOT[i]: A first on odd rounds, B first on even ones
+    if [ "$SWAP" = 1 ] && [ $((r % 2)) = 0 ]; then SLOT=(1 0); else SLOT=(0 1); fi
     PORTS=()
     for i in 0 1; do
-        port=$(free_port); cmd=${CMDS[$i]}
+        port=$(free_port); cmd=${CMDS[${SLOT[$i]}]}
         [[ $cmd == *"{port}"* ]] || cmd="$cmd {port}"
         taskset -c 1 bash -c "exec ${cmd//\{port\}/$port}" > /dev/null 2>&1 &
         PIDS+=($!); PORTS+=("$port")
@@ -69,17 +78,20 @@ for r in $(seq "$REPEAT"); do
     done
     for i in 0 1; do taskset -c 0 "$LOAD" --port "${PORTS[$i]}" --conns 100 --size 64 --seconds "$PREWARM" --warmup 0 > /dev/null 2>&1 & done
     wait $(jobs -p | grep -v -e "${PIDS[0]}" -e "${PIDS[1]}") 2>/dev/null || true
-    OUT=()
     for i in 0 1; do taskset -c 0 "$LOAD" --port "${PORTS[$i]}" $LARGS --seconds "$SECS" --warmup "$WARM" --server-pid "${PIDS[$i]}" > /tmp/ab-echo-$$-$i 2>&1 & done
     wait $(jobs -p | grep -v -e "${PIDS[0]}" -e "${PIDS[1]}") 2>/dev/null || true
-    for i in 0 1; do OUT+=("$(cat /tmp/ab-echo-$$-$i)"); rm -f /tmp/ab-echo-$$-$i; done
+    OUT=("" "")
+    for i in 0 1; do OUT[${SLOT[$i]}]=$(cat /tmp/ab-echo-$$-$i); rm -f /tmp/ab-echo-$$-$i; done
     stop_all
     a=$(field roundtrips_per_s "${OUT[0]}"); b=$(field roundtrips_per_s "${OUT[1]}")
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')
     RATIOS+=("$ratio")
-    printf '%-5s %10s %8s %7s %5s | %10s %8s %7s %5s | %6s\n' "$r" "$a" "$(field p99_us "${OUT[0]}")" "$(field srv_cpu_us_per_rt "${OUT[0]}")" \
+    [ "${SLOT[0]}" = 0 ] && tag="$r" || tag="$r*"
+    printf '%-5s %10s %8s %7s %5s | %10s %8s %7s %5s | %6s\n' "$tag" "$a" "$(field p99_us "${OUT[0]}")" "$(field srv_cpu_us_per_rt "${OUT[0]}")" \
         "$(field cli_cpu_pct "${OUT[0]}")" "$b" "$(field p99_us "${OUT[1]}")" "$(field srv_cpu_us_per_rt "${OUT[1]}")" "$(field cli_cpu_pct "${OUT[1]}")" "$ratio"
 done
-printf '%s\n' "${RATIOS[@]}" | sort -g | awk -v c="$CONFIG" '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-    printf "ab-echo: %s B/A median %.3f (min %.3f, max %.3f, n=%d)\n", c, m, v[1], v[NR], NR }'
+[ "$SWAP" = 1 ] && echo "ab-echo: rounds marked * ran B in slot 0 and A in slot 1"
+printf '%s\n' "${RATIOS[@]}" | sort -g | awk -v c="$CONFIG" '{ l += log($1); v[NR] = $1 } END {
+    n = NR; m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2;
+    printf "ab-echo: %s B/A geomean %.3f, median %.3f (min %.3f, max %.3f, n=%d)\n", c, exp(l / n), m, v[1], v[n], n }'
 echo "ab-echo: $(uptime)"
