@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace Polling.Net;
 
@@ -54,9 +55,7 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
     private const int MaxCapacity = 1 << 30;
     private const int None = -1;
 
-    private T?[] _items;
-    private uint[] _generations;
-    private int[] _nextFree;
+    private Slot[] _slots; // one array of structs: an event's lookup reads one cache line, not one per array
     private int _freeHead = None;
     private int _used;
     private int _count;
@@ -80,9 +79,7 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
         }
 
         FirstToken = firstToken;
-        _items = new T?[capacity];
-        _generations = new uint[capacity];
-        _nextFree = new int[capacity];
+        _slots = new Slot[capacity];
     }
 
     /// <summary>The lowest token the table hands out (the tokens below it are reserved for other sources).</summary>
@@ -92,7 +89,7 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
     public int Count => _count;
 
     /// <summary>How many slots are allocated (the table doubles when they are all taken).</summary>
-    public int Capacity => _items.Length;
+    public int Capacity => _slots.Length;
 
     /// <summary>Stores <paramref name="connection"/> in a free slot and returns its token (register the connection's stream under it).</summary>
     /// <param name="connection">The connection state; not null.</param>
@@ -105,11 +102,11 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
         int slot = _freeHead;
         if (slot != None)
         {
-            _freeHead = _nextFree[slot];
+            _freeHead = _slots[slot].NextFree;
         }
         else
         {
-            if (_used == _items.Length)
+            if (_used == _slots.Length)
             {
                 Grow();
             }
@@ -117,7 +114,7 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
             slot = _used++;
         }
 
-        _items[slot] = connection;
+        _slots[slot].Item = connection;
         _count++;
         return TokenOf(slot);
     }
@@ -129,11 +126,12 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
     /// </summary>
     /// <param name="token">An event's token, or an expired timeout's.</param>
     /// <param name="connection">The connection, when found.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // inlined, the out store needs no GC write barrier
     public bool TryGet(Token token, [MaybeNullWhen(false)] out T connection)
     {
         if (TryDecode(token, out int slot))
         {
-            connection = _items[slot]!;
+            connection = _slots[slot].Item!;
             return true;
         }
 
@@ -169,10 +167,11 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
             return false;
         }
 
-        connection = _items[slot]!;
-        _items[slot] = null;
-        _generations[slot] = (_generations[slot] + 1) & GenerationMask;
-        _nextFree[slot] = _freeHead;
+        ref Slot entry = ref _slots[slot];
+        connection = entry.Item!;
+        entry.Item = null;
+        entry.Generation = (entry.Generation + 1) & GenerationMask;
+        entry.NextFree = _freeHead;
         _freeHead = slot;
         _count--;
         return true;
@@ -189,29 +188,28 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private Token TokenOf(int slot) => (Token)((ulong)FirstToken + (((ulong)_generations[slot] << SlotBits) | (uint)slot));
+    private Token TokenOf(int slot) => (Token)((ulong)FirstToken + (((ulong)_slots[slot].Generation << SlotBits) | (uint)slot));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryDecode(Token token, out int slot)
     {
         ulong value = (ulong)token - (ulong)FirstToken;
         slot = (int)(value & SlotMask);
         return (ulong)token >= (ulong)FirstToken
             && (uint)slot < (uint)_used
-            && _generations[slot] == (uint)(value >> SlotBits)
-            && _items[slot] is not null;
+            && _slots[slot].Generation == (uint)(value >> SlotBits)
+            && _slots[slot].Item is not null;
     }
 
     private void Grow()
     {
-        if (_items.Length >= MaxCapacity)
+        if (_slots.Length >= MaxCapacity)
         {
             throw new InvalidOperationException($"A ConnectionTable holds at most {MaxCapacity} connections; close some before adding more.");
         }
 
-        int capacity = Math.Min(MaxCapacity, _items.Length * 2);
-        Array.Resize(ref _items, capacity);
-        Array.Resize(ref _generations, capacity);
-        Array.Resize(ref _nextFree, capacity);
+        int capacity = Math.Min(MaxCapacity, _slots.Length * 2);
+        Array.Resize(ref _slots, capacity);
     }
 
     /// <summary>The allocation-free enumerator of a <see cref="ConnectionTable{T}"/>.</summary>
@@ -227,7 +225,7 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
         }
 
         /// <summary>The current connection and its token.</summary>
-        public readonly KeyValuePair<Token, T> Current => new(_table.TokenOf(_slot), _table._items[_slot]!);
+        public readonly KeyValuePair<Token, T> Current => new(_table.TokenOf(_slot), _table._slots[_slot].Item!);
 
         readonly object IEnumerator.Current => Current;
 
@@ -236,7 +234,7 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
         {
             while (++_slot < _table._used)
             {
-                if (_table._items[_slot] is not null)
+                if (_table._slots[_slot].Item is not null)
                 {
                     return true;
                 }
@@ -252,5 +250,13 @@ public sealed class ConnectionTable<T> : IEnumerable<KeyValuePair<Token, T>>
         public readonly void Dispose()
         {
         }
+    }
+
+    /// <summary>A connection (null while free), the generation its token carries, and the next free slot while free.</summary>
+    private struct Slot
+    {
+        public T? Item;
+        public uint Generation;
+        public int NextFree;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Polling.Net;
 
@@ -87,10 +88,18 @@ public sealed class OutputQueue : IBufferWriter<byte>
     public int Length => _length;
 
     /// <summary><see langword="true"/> when nothing waits.</summary>
-    public bool IsEmpty => _length == 0;
+    public bool IsEmpty
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _length == 0;
+    }
 
     /// <summary><see langword="true"/> while <see cref="Length"/> ≥ <see cref="HighWaterMark"/>: stop reading from this client.</summary>
-    public bool IsAboveHighWaterMark => _length >= HighWaterMark;
+    public bool IsAboveHighWaterMark
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _length >= HighWaterMark;
+    }
 
     /// <summary>The interest the queue last registered (or assumes: <see cref="Interest.Readable"/> after construction and <see cref="Clear"/>).</summary>
     public Interest RegisteredInterest => _registered;

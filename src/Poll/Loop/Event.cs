@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Polling.Os;
 
 namespace Polling;
@@ -46,18 +47,28 @@ public readonly struct Event : IEquatable<Event>
     public Token Token => _token;
 
     /// <summary>The source can be read (or accepted from), or the peer closed.</summary>
-    public bool IsReadable => (_flags & (EpollFlags.In | EpollFlags.Pri)) != 0;
+    public bool IsReadable
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_flags & (EpollFlags.In | EpollFlags.Pri)) != 0;
+    }
 
     /// <summary>The source can be written, or a non-blocking connect finished.</summary>
-    public bool IsWritable => (_flags & EpollFlags.Out) != 0;
+    public bool IsWritable
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_flags & EpollFlags.Out) != 0;
+    }
 
     /// <summary>The source has a pending error (<c>EPOLLERR</c>).</summary>
     public bool IsError => (_flags & EpollFlags.Err) != 0;
 
     /// <summary>The reading half is closed: the peer shut down writing, or the source hung up.</summary>
-    public bool IsReadClosed =>
-        (_flags & EpollFlags.Hup) != 0
-        || ((_flags & EpollFlags.In) != 0 && (_flags & EpollFlags.RdHup) != 0);
+    public bool IsReadClosed
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_flags & EpollFlags.Hup) != 0 || ((_flags & EpollFlags.In) != 0 && (_flags & EpollFlags.RdHup) != 0);
+    }
 
     /// <summary>The writing half is closed: hung up, reset or refused, or a pipe's reader closed.</summary>
     public bool IsWriteClosed =>
@@ -66,7 +77,11 @@ public readonly struct Event : IEquatable<Event>
         || _flags == EpollFlags.Err;
 
     /// <summary>Priority (out-of-band) data is available.</summary>
-    public bool IsPriority => (_flags & EpollFlags.Pri) != 0;
+    public bool IsPriority
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_flags & EpollFlags.Pri) != 0;
+    }
 
     /// <summary>The raw kernel bits (epoll and poll(2) share them on Linux); for tests and diagnostics.</summary>
     internal uint Flags => _flags;

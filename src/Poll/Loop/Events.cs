@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using Tmds.Linux;
 
 namespace Polling;
@@ -57,6 +58,7 @@ public sealed class Events : IEnumerable<Event>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside <c>[0, Count)</c>.</exception>
     public Event this[int index]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             if ((uint)index >= (uint)_count)
@@ -99,7 +101,11 @@ public sealed class Events : IEnumerable<Event>
         }
 
         /// <summary>The current event.</summary>
-        public readonly Event Current => _events[_index];
+        public readonly Event Current
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => _events[_index];
+        }
 
         readonly object IEnumerator.Current => Current;
 
