@@ -230,6 +230,7 @@ public sealed class OutputQueue : IBufferWriter<byte>
     /// </code>
     /// </example>
     /// <exception cref="ArgumentNullException"><paramref name="registry"/> or <paramref name="source"/> is <see langword="null"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per event: the unchanged case stays in the caller
     public InterestUpdate UpdateInterest(Registry registry, ISource source, Token token, Trigger trigger = Trigger.Edge, bool reading = true)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -240,11 +241,11 @@ public sealed class OutputQueue : IBufferWriter<byte>
             return InterestUpdate.Close;
         }
 
-        if (wanted == _registered)
-        {
-            return InterestUpdate.Unchanged;
-        }
+        return wanted == _registered ? InterestUpdate.Unchanged : Reregister(registry, source, token, wanted, trigger);
+    }
 
+    private InterestUpdate Reregister(Registry registry, ISource source, Token token, Interest wanted, Trigger trigger)
+    {
         registry.Reregister(source, token, wanted, trigger);
         _registered = wanted;
         return InterestUpdate.Reregistered;

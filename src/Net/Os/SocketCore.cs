@@ -63,6 +63,7 @@ internal partial struct SocketCore
     public readonly void ThrowIfDisposed(object owner) => _io.ThrowIfDisposed(owner);
 
     /// <summary>The handle, or <see cref="ObjectDisposedException"/> naming the owner if it is closed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly FdHandle Live(object owner) => _io.Live(owner);
 
     /// <summary>
@@ -71,6 +72,7 @@ internal partial struct SocketCore
     /// (e.g. "read from"), the owner and, if given, <paramref name="target"/> (e.g. a datagram's destination; a
     /// <see langword="string"/> is a Unix path and is quoted). Nothing is formatted unless it throws.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Complete(int errno, Interest interest, string action, object owner, object? target = null) =>
         _io.Complete(errno, interest) switch
         {

@@ -73,6 +73,7 @@ internal struct Registration
     /// anything else → rearm every direction, <see cref="IoOutcome.Failed"/> (the caller throws). On success this
     /// costs one comparison; otherwise a field read, and nothing more on epoll.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly IoOutcome Complete(int fd, int errno, Interest interest, bool drains = false)
     {
         if (errno == 0)
@@ -100,6 +101,7 @@ internal struct Registration
     /// pending error was read): a backend that emulates edge triggering (poll(2)) rearms <paramref name="interest"/>.
     /// Costs a field read and nothing else on epoll.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Rearm(int fd, Interest interest) => Registry?.Rearm(fd, interest);
 
     /// <summary>Every direction, for <see cref="Rearm"/> after a failure or <c>TakeError</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Polling.Os;
 
 namespace Polling;
@@ -127,6 +128,7 @@ public sealed class Registry
     }
 
     /// <summary>Tells an edge-emulating backend that <paramref name="fd"/> returned would-block for <paramref name="interest"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Rearm(int fd, Interest interest)
     {
         if (_selectorRearms)

@@ -107,9 +107,11 @@ internal partial struct IoSource
     }
 
     /// <summary>The handle, or <see cref="ObjectDisposedException"/> naming the owner once closed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly FdHandle Live(object owner, string action = "use") => IsDisposed ? throw Disposed(owner, action) : _handle;
 
     /// <summary>Tells the backend the outcome of an I/O call (<see cref="Registration.Complete"/>); see the rearm rule.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly IoOutcome Complete(int errno, Interest interest, bool drains = false)
     {
         Debug.Assert(errno != Errno.EINTR, "the calls retry EINTR before their errno reaches the backend");
