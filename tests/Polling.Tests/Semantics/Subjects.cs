@@ -108,6 +108,20 @@ internal abstract class Subject : IDisposable
         }
     }
 
+    /// <summary>
+    /// After closing the peer's descriptor: waits until the local end sees it gone. The peer's file is released only
+    /// when its last descriptor closes, and a process that another test in this host is starting holds copies of
+    /// every descriptor from its fork to its exec; a close during that window changes nothing yet (a pipe read gave
+    /// would-block instead of end of stream, once in CI). The TCP subject waits for its FIN the same way.
+    /// </summary>
+    protected void SettlePeerGone(short events, short awaited, string what)
+    {
+        if (Handle is { IsClosed: false } handle)
+        {
+            Settle(() => (KernelProbe.Poll(handle, events) & awaited) != 0, what);
+        }
+    }
+
     /// <summary>Runs a read, mapping would-block, end of stream and socket/IO errors to a <see cref="ReadOutcome"/>.</summary>
     protected static ReadOutcome Stream(Func<(bool Done, int Count)> read)
     {
@@ -318,6 +332,7 @@ internal sealed class UnixStreamSubject : SourceSubject<UnixStream>
     {
         _peer!.Dispose();
         _peer = null;
+        SettlePeerGone(KernelProbe.PollRdHup, KernelProbe.PollRdHup | KernelProbe.PollHup, "end of stream received");
     }
 
     public override ReadOutcome Read(int max) => Stream(() => (Local!.TryRead(Buffer(max), out int n), n));
@@ -353,6 +368,7 @@ internal sealed class PipeReaderSubject : SourceSubject<PipeReceiver>
     {
         _peer!.Dispose();
         _peer = null;
+        SettlePeerGone(KernelProbe.PollIn, KernelProbe.PollHup, "no writer left (POLLHUP)");
     }
 
     public override ReadOutcome Read(int max) => Stream(() => (Local!.TryRead(Buffer(max), out int n), n));
@@ -397,6 +413,7 @@ internal sealed class PipeWriterSubject : SourceSubject<PipeSender>
     {
         _peer!.Dispose();
         _peer = null;
+        SettlePeerGone(KernelProbe.PollOut, KernelProbe.PollErr, "no reader left (POLLERR)");
     }
 
     public override ReadOutcome Read(int max) => throw new NotSupportedException("a pipe's write end cannot be read");
