@@ -109,17 +109,17 @@ internal abstract class Subject : IDisposable
     }
 
     /// <summary>
-    /// After closing the peer's descriptor: waits until the local end sees it gone. The peer's file is released only
-    /// when its last descriptor closes, and a process that another test in this host is starting holds copies of
-    /// every descriptor from its fork to its exec; a close during that window changes nothing yet (a pipe read gave
-    /// would-block instead of end of stream, once in CI). The TCP subject waits for its FIN the same way.
+    /// Waits until poll(2) on the local end (asking for <paramref name="events"/>) reports one of
+    /// <paramref name="awaited"/>: the kernel state an operation on the peer leads to. After a close this matters
+    /// beyond timing: the peer's file is released only when its last descriptor closes, and a process that another
+    /// test in this host is starting holds copies of every descriptor from its fork to its exec, so a close in that
+    /// window changes nothing yet (a pipe read gave would-block instead of end of stream, once in CI). Only called
+    /// while the local end is open: the runner skips every operation after its disposal.
     /// </summary>
-    protected void SettlePeerGone(short events, short awaited, string what)
+    protected void SettleLocal(short events, short awaited, string what)
     {
-        if (Handle is { IsClosed: false } handle)
-        {
-            Settle(() => (KernelProbe.Poll(handle, events) & awaited) != 0, what);
-        }
+        SafeHandle handle = Handle!;
+        Settle(() => (KernelProbe.Poll(handle, events) & awaited) != 0, what);
     }
 
     /// <summary>Runs a read, mapping would-block, end of stream and socket/IO errors to a <see cref="ReadOutcome"/>.</summary>
@@ -257,22 +257,21 @@ internal sealed class TcpStreamSubject : SourceSubject<TcpStream>
                 return KernelProbe.Unacknowledged(Local!.Handle) == 0 && _peer!.Available == 0;
             },
             "everything the local end wrote read by the peer");
-        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollOut) & KernelProbe.PollOut) != 0, "room to write");
+        SettleLocal(KernelProbe.PollOut, KernelProbe.PollOut, "room to write");
         return total;
     }
 
     public override void PeerShutdown()
     {
         _peer!.Shutdown(SocketShutdown.Send);
-        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollRdHup) & KernelProbe.PollRdHup) != 0, "FIN received");
+        SettleLocal(KernelProbe.PollRdHup, KernelProbe.PollRdHup, "FIN received");
     }
 
     public override void PeerClose(bool expectReset)
     {
         _peer!.Dispose();
         _peer = null;
-        short awaited = expectReset ? KernelProbe.PollHup : KernelProbe.PollRdHup;
-        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollRdHup) & awaited) != 0, expectReset ? "RST received" : "FIN received");
+        SettleLocal(KernelProbe.PollRdHup, expectReset ? KernelProbe.PollHup : KernelProbe.PollRdHup, expectReset ? "RST received" : "FIN received");
     }
 
     public override void PeerReset()
@@ -280,7 +279,7 @@ internal sealed class TcpStreamSubject : SourceSubject<TcpStream>
         _peer!.LingerState = new LingerOption(true, 0);
         _peer.Dispose();
         _peer = null;
-        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollRdHup) & KernelProbe.PollHup) != 0, "RST received");
+        SettleLocal(KernelProbe.PollRdHup, KernelProbe.PollHup, "RST received");
     }
 
     public override ReadOutcome Read(int max) => Stream(() => (Local!.TryRead(Buffer(max), out int n), n));
@@ -332,7 +331,7 @@ internal sealed class UnixStreamSubject : SourceSubject<UnixStream>
     {
         _peer!.Dispose();
         _peer = null;
-        SettlePeerGone(KernelProbe.PollRdHup, KernelProbe.PollRdHup | KernelProbe.PollHup, "end of stream received");
+        SettleLocal(KernelProbe.PollRdHup, KernelProbe.PollRdHup | KernelProbe.PollHup, "end of stream received");
     }
 
     public override ReadOutcome Read(int max) => Stream(() => (Local!.TryRead(Buffer(max), out int n), n));
@@ -368,7 +367,7 @@ internal sealed class PipeReaderSubject : SourceSubject<PipeReceiver>
     {
         _peer!.Dispose();
         _peer = null;
-        SettlePeerGone(KernelProbe.PollIn, KernelProbe.PollHup, "no writer left (POLLHUP)");
+        SettleLocal(KernelProbe.PollIn, KernelProbe.PollHup, "no writer left (POLLHUP)");
     }
 
     public override ReadOutcome Read(int max) => Stream(() => (Local!.TryRead(Buffer(max), out int n), n));
@@ -413,7 +412,7 @@ internal sealed class PipeWriterSubject : SourceSubject<PipeSender>
     {
         _peer!.Dispose();
         _peer = null;
-        SettlePeerGone(KernelProbe.PollOut, KernelProbe.PollErr, "no reader left (POLLERR)");
+        SettleLocal(KernelProbe.PollOut, KernelProbe.PollErr, "no reader left (POLLERR)");
     }
 
     public override ReadOutcome Read(int max) => throw new NotSupportedException("a pipe's write end cannot be read");
@@ -471,7 +470,7 @@ internal sealed class UdpSubject : SourceSubject<UdpSocket>
             throw new HarnessException("a one-byte UDP send would block");
         }
 
-        Settle(() => (KernelProbe.Poll(Local!.Handle, KernelProbe.PollIn) & KernelProbe.PollErr) != 0, "ICMP port unreachable pending");
+        SettleLocal(KernelProbe.PollIn, KernelProbe.PollErr, "ICMP port unreachable pending");
         Local.Connect(_peer.LocalEndPoint);
     }
 
