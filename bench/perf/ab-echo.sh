@@ -10,7 +10,7 @@
 # they leave the core half idle, so each gets exactly its quota and both are server-bound); two echo-load clients
 # run pinned to core 0 at the same time, one per server. Every round starts both servers fresh, pre-warms both
 # (P s of 100x64, default 1, as run-echo.sh does), then measures W s warm-up + T s. Prints per round rt/s, p99 and
-# server CPU per round trip of each, the ratio B/A, and the median ratio over the rounds.
+# server CPU per round trip of each, the ratio B/A, and the geometric mean and median of the ratios over the rounds.
 # Check that cli% stays well below 100 (the clients share core 0): otherwise the ratio is squeezed towards 1.
 #
 # The two slots are not equal: the same c-epoll-min binary as A and as B measured B/A 1.02-1.03 at 100x64 and

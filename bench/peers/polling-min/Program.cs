@@ -35,14 +35,17 @@ while (true)
         }
         else if (connections[(int)(ulong)ev.Token] is { } connection)
         {
+            bool open;
             try
             {
-                if (!connection.Serve(buffer))
-                {
-                    Close((int)(ulong)ev.Token);
-                }
+                open = connection.Serve(buffer);
             }
             catch (SocketException)
+            {
+                open = false; // reset by the peer, or similar
+            }
+
+            if (!open)
             {
                 Close((int)(ulong)ev.Token);
             }
